@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs what is needed, builds, and runs the main job. Until `agentos serve` exists this is
+# `agentos check` and `agentos fmt --check` over policies/ and examples/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+./scripts/build.sh
+./build/tools/agentos/agentos check policies/ examples/
+./build/tools/agentos/agentos fmt --check policies/ examples/
+cat <<'TXT'
+
+agentos is built: ./build/tools/agentos/agentos
+  agentos check PATH...        lint policy files and directories (--format text|json|sarif)
+  agentos fmt [--check|--diff] PATH...   format policy files canonically
+  agentos --help               every command
+TXT
