@@ -183,7 +183,7 @@ struct negation : if_must<kw_not, sp, depth_limited<max_nesting, not_expr>> {};
 struct not_expr : sor<negation, comparison> {};
 struct and_expr : seq<not_expr, star<sp, kw_and, sp, must<not_expr>>> {};
 struct or_expr : seq<and_expr, star<sp, kw_or, sp, must<and_expr>>> {};
-struct expr : or_expr {};
+struct expr : seq<or_expr> {};
 struct condition : seq<kw_when, sp, must<expr>> {};
 
 // ---------------------------------------------------------------------------------------------
@@ -223,7 +223,7 @@ struct attr_optional : kw_optional {};
 struct attr_default : if_must<equals, sp, operand> {};
 struct presence_clause : sor<attr_required, attr_optional, attr_default> {};
 struct attr_decl : seq<name, sp, must<colon>, sp, must<type_spec>, sp, must<presence_clause>> {};
-struct task_item : attr_decl {};
+struct task_item : seq<attr_decl> {};
 
 // ---------------------------------------------------------------------------------------------
 // lifecycle { states …  initial s  terminal …  group g = {…}  from -> to on event [when …] }
