@@ -7,6 +7,7 @@
 #pragma once
 
 #include <tao/pegtl.hpp>
+#include <tao/pegtl/contrib/analyze_traits.hpp>
 
 namespace agentos::dsl::grammar {
 
@@ -113,7 +114,7 @@ struct reserved : sor<kw_and, kw_or, kw_not, kw_in, kw_contains, kw_subset, kw_p
 
 struct name : seq<not_at<reserved>, identifier> {};
 // A name where one is required: a reserved word there gets its own message.
-struct req_name : sor<name, seq<at<reserved>, raise<reserved_word>>> {};
+struct req_name : sor<name, seq<at<reserved>, tao::pegtl::raise<reserved_word>>> {};
 
 // Punctuation, each a named rule so a missing one has its own message.
 struct arrow : string<'-', '>'> {};
@@ -291,7 +292,7 @@ struct declaration_start
           kw_import, kw_policy> {};
 
 // After a failed item: skip the rest of its line, stopping before a `}`.
-struct skip_item : seq<not_at<eof>, until<at<sor<eol, rbrace>>, any>> {};
+struct skip_item : seq<not_at<eof>, any, until<at<sor<eol, rbrace>>, any>> {};
 template <typename Item>
 struct block_body
     : seq<star<sp, not_at<rbrace>, not_at<declaration_start>, not_at<eof>, sor<try_catch<must<Item>>, skip_item>>, sp> {};
@@ -313,3 +314,9 @@ struct declarations : star<sp, not_at<eof>, sor<try_catch<declaration>, skip_dec
 struct file : seq<sp, header_part, imports, declarations, sp, eof> {};
 
 }  // namespace agentos::dsl::grammar
+
+namespace tao::pegtl {
+// depth_limited matches exactly its inner rule, so analysis treats it as a one-element sequence.
+template <typename Name, std::size_t Max, typename Rule>
+struct analyze_traits<Name, agentos::dsl::grammar::depth_limited<Max, Rule>> : analyze_seq_traits<Rule> {};
+}  // namespace tao::pegtl
