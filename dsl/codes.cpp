@@ -66,6 +66,18 @@ constexpr std::array codes{
     code_info{"W0103", "unused-group", warning, "a state group is declared but never used"},
     code_info{"W0104", "self-comparison", warning, "an expression is compared with itself"},
     code_info{"W0105", "empty-block", warning, "a block declares nothing"},
+    // Graph lints (engine/lint): properties of the whole lifecycle and rule set.
+    code_info{"L0001", "unreachable-state", warning, "a state cannot be reached from the initial state"},
+    code_info{"L0002", "dead-end-state", warning, "a non-terminal state has no way out"},
+    code_info{"L0003", "guard-never-holds", warning, "a transition's guard can never be true"},
+    code_info{"L0004", "shadowed-route", warning, "a route can never be chosen because an earlier route always matches first"},
+    code_info{"L0005", "dead-permit", warning, "a permit can never take effect because a forbid always applies"},
+    code_info{"L0006", "plan-gate-bypass", warning, "a plan_first task can reach execution without plan approval"},
+    code_info{"L0007", "self-approval", warning, "an approval event has no separation-of-duty rule"},
+    code_info{"L0008", "escalation-cycle", warning, "escalation rules can hand a task around in a cycle"},
+    code_info{"L0009", "missing-fallback", warning, "routing has no `otherwise` fallback"},
+    code_info{"L0010", "unperformable-event", warning, "no actor can ever perform an event"},
+    code_info{"L0011", "invariant-violated", error, "a declared invariant does not hold"},
 };
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "dsl/codes.hpp"
 #include "dsl/loader.hpp"
 #include "dsl/render.hpp"
+#include "engine/lint/lint.hpp"
 
 namespace agentos::cli {
 
@@ -63,7 +64,10 @@ int run_check(const check_options& o) {
     auto loaded = ws.load(entry);
     if (!loaded) continue;
     auto result = dsl::check(std::move(*loaded), sources, diags);
-    (void)result;
+    // Graph lints need a policy set whose names and types all resolved.
+    if (result.ok) {
+      for (auto& d : engine::lint::run_all(*result.set)) diags.add(std::move(d));
+    }
   }
   diags.finish(warnings);
 
