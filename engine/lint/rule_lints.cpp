@@ -96,13 +96,17 @@ void lint_rules(const dsl::policy_set& set, const analyzer& a, std::vector<dsl::
   std::vector<conjunction> conds;
   for (const auto& p : set.permissions) conds.push_back(a.analyze(p.rule->when.get()));
   std::vector<std::set<std::int32_t>> dead_events(set.permissions.size());
+  std::vector<std::vector<std::size_t>> forbids_by_event(set.events.size());
+  for (std::size_t j = 0; j < set.permissions.size(); ++j) {
+    if (set.permissions[j].rule->kind != dsl::ast::effect::forbid) continue;
+    for (auto ev : set.permissions[j].events) forbids_by_event[static_cast<std::size_t>(ev)].push_back(j);
+  }
   for (std::size_t i = 0; i < set.permissions.size(); ++i) {
     const auto& p = set.permissions[i];
     if (p.rule->kind != dsl::ast::effect::permit) continue;
     for (auto ev : p.events) {
-      for (std::size_t j = 0; j < set.permissions.size(); ++j) {
+      for (const std::size_t j : forbids_by_event[static_cast<std::size_t>(ev)]) {
         const auto& f = set.permissions[j];
-        if (f.rule->kind != dsl::ast::effect::forbid || !has_event(f, ev)) continue;
         if (!a.implies(conds[i], conds[j])) continue;
         dead_events[i].insert(ev);
         auto d = make("L0005", p.rule->name.where,
