@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
+#include <utility>
 
 namespace agentos::dsl {
 
@@ -102,7 +105,14 @@ class checker {
     check_invariants();
     warn_unused_groups();
     check_result r;
-    r.ok = m_out.count(severity::error) == errors_before;
+    // Errors reported earlier against this set's files (syntax, imports) count too: a set that was
+    // only partly parsed must not go on to the engine, whose lints would report the missing parts.
+    std::set<file_id> files_of_set;
+    for (const auto& m : m_set->modules) files_of_set.insert(m.file);
+    const bool broken_files = std::any_of(m_out.items().begin(), m_out.items().end(), [&](const diagnostic& d) {
+      return d.level == severity::error && files_of_set.contains(d.primary.file);
+    });
+    r.ok = m_out.count(severity::error) == errors_before && !broken_files;
     r.set = std::move(set);
     return r;
   }
@@ -112,6 +122,32 @@ class checker {
 
   diagnostic& error(std::string code, span where, std::string message) {
     return m_out.emplace(std::move(code), where, std::move(message));
+  }
+
+  // Whether a block holds only whitespace and comments between its braces. A block whose items all
+  // failed to parse is not empty: its syntax errors are reported, and "declares nothing" would be
+  // a second, misleading diagnostic.
+  bool is_blank(span block) const {
+    std::string_view t = m_sources.get(block.file).text().substr(block.begin, block.end - block.begin);
+    const auto open = t.find('{');
+    if (open == std::string_view::npos) return true;
+    t.remove_prefix(open + 1);
+    if (!t.empty() && t.back() == '}') t.remove_suffix(1);
+    std::size_t i = 0;
+    while (i < t.size()) {
+      if (t[i] == ' ' || t[i] == '\t' || t[i] == '\n' || t[i] == '\r') {
+        ++i;
+      } else if (t.substr(i, 2) == "//") {
+        const auto end = t.find('\n', i);
+        i = end == std::string_view::npos ? t.size() : end;
+      } else if (t.substr(i, 2) == "/*") {
+        const auto end = t.find("*/", i + 2);
+        i = end == std::string_view::npos ? t.size() : end + 2;
+      } else {
+        return false;
+      }
+    }
+    return true;
   }
 
   void duplicate(span where, span first, const std::string& what) {
@@ -142,7 +178,7 @@ class checker {
       for (const auto& decl : m.declarations) {
         const auto* org = std::get_if<ast::org_block>(&decl);
         if (org == nullptr) continue;
-        if (org->items.empty()) m_out.emplace("W0105", org->where, "this org block declares no roles or agents");
+        if (org->items.empty() && is_blank(org->where)) m_out.emplace("W0105", org->where, "this org block declares no roles or agents");
         for (const auto& item : org->items) {
           if (const auto* r = std::get_if<ast::role_decl>(&item)) {
             if (auto it = seen.find(r->name.text); it != seen.end()) {
@@ -238,7 +274,7 @@ class checker {
       for (const auto& decl : m.declarations) {
         const auto* task = std::get_if<ast::task_block>(&decl);
         if (task == nullptr) continue;
-        if (task->attributes.empty()) m_out.emplace("W0105", task->where, "this task block declares no attributes");
+        if (task->attributes.empty() && is_blank(task->where)) m_out.emplace("W0105", task->where, "this task block declares no attributes");
         for (const auto& a : task->attributes) {
           if (std::any_of(task_fields.begin(), task_fields.end(), [&](const builtin_field& f) { return f.name == a.name.text; })) {
             auto& d = error("E3007", a.name.where, "`" + a.name.text + "` is a built-in task field and cannot be redeclared");
@@ -288,6 +324,7 @@ class checker {
         auto& d = error("E4005", e.where,
                         "the default of `" + attr.name + "` is " + describe(got) + ", but the attribute is " + describe(want));
         d.labels.push_back({attr.decl->type.where, "declared type"});
+        if (auto help = quoted_number_help(e, want)) d.help = *help;
         continue;
       }
       attr.default_value = &e;
@@ -314,7 +351,7 @@ class checker {
         if (lc == nullptr) continue;
         if (!any_lifecycle) first_lifecycle = lc->where;
         any_lifecycle = true;
-        if (lc->items.empty()) m_out.emplace("W0105", lc->where, "this lifecycle block declares nothing");
+        if (lc->items.empty() && is_blank(lc->where)) m_out.emplace("W0105", lc->where, "this lifecycle block declares nothing");
         for (const auto& item : lc->items) {
           const auto* st = std::get_if<ast::states_decl>(&item);
           if (st == nullptr) continue;
@@ -369,7 +406,11 @@ class checker {
         }
       }
     }
-    if (!any_lifecycle || m_set->states.empty() || initial == nullptr) {
+    // A file that could not be parsed at all (too large, not UTF-8, no header) may hold the
+    // lifecycle; its own error is the one to fix.
+    const bool unparsed_file = std::any_of(m_set->modules.begin(), m_set->modules.end(),
+                                           [](const ast::module& m) { return !m.head && m.declarations.empty(); });
+    if ((!any_lifecycle || m_set->states.empty() || initial == nullptr) && !unparsed_file) {
       span where = any_lifecycle ? first_lifecycle : entry_header_span();
       auto& d = error("E3011", where,
                       !any_lifecycle           ? "the policy set has no lifecycle"
@@ -561,6 +602,8 @@ class checker {
                       "`override " + std::string(kind_name(kind)) + " " + name.text + "` replaces a " +
                           std::string(kind_name(prev.kind)) + "; an override must be of the same kind");
       d.labels.push_back({prev.name_where, "the rule it would replace"});
+      d.help = "write `override " + std::string(kind_name(prev.kind)) + " " + name.text +
+               " ...` to replace it, or give this rule a new name (without `override`)";
       return;
     }
     prev.alive = false;
@@ -576,7 +619,7 @@ class checker {
             [&](const auto& d) {
               using T = std::decay_t<decltype(d)>;
               if constexpr (std::is_same_v<T, ast::routing_block>) {
-                if (d.routes.empty()) m_out.emplace("W0105", d.where, "this routing block declares no routes");
+                if (d.routes.empty() && is_blank(d.where)) m_out.emplace("W0105", d.where, "this routing block declares no routes");
                 for (const auto& r : d.routes) declare_rule(rule_kind::route, &r, r.name, r.is_override, lvl);
               } else if constexpr (std::is_same_v<T, ast::gate_rule>) {
                 declare_rule(rule_kind::gate, &d, d.name, d.is_override, lvl);
@@ -738,7 +781,11 @@ class checker {
   void check_condition(ast::expr& e, scope sc) {
     const auto t = check_expr(e, sc);
     if (t.kind != type_kind::error && t.kind != type_kind::bool_) {
-      error("E4002", e.where, "this condition is " + describe_here(t) + ", not a bool");
+      auto& d = error("E4002", e.where, "this condition is " + describe_here(t) + ", not a bool");
+      if (t.kind == type_kind::enum_ && t.enum_attr >= 0) {
+        const auto& members = m_set->attributes[static_cast<std::size_t>(t.enum_attr)].members;
+        if (!members.empty()) d.help = "compare it with a value, e.g. `" + source_text(e.where) + " == " + members.back() + "`";
+      }
     }
   }
 
@@ -829,6 +876,17 @@ class checker {
         return set_type(e, {type_kind::error});
       }
     }
+  }
+
+  // The type of `task.NAME`, when NAME is a built-in field or a declared attribute.
+  std::optional<ast::type_ref> task_field_type(const std::string& name) const {
+    for (const auto& f : task_fields) {
+      if (f.name == name) return ast::type_ref{f.type};
+    }
+    const auto a = m_set->find_attribute(name);
+    if (a < 0) return std::nullopt;
+    const auto& attr = m_set->attributes[static_cast<std::size_t>(a)];
+    return ast::type_ref{attr.kind, attr.kind == type_kind::enum_ ? a : -1};
   }
 
   void unknown_bare_name(ast::expr& e) {
@@ -958,6 +1016,25 @@ class checker {
     ast::expr& r = *e.children[1];
     const bool ls = is_symbolic(l), rs = is_symbolic(r);
     if (ls && rs) {
+      // `risk >= medium`: a bare name that is a task field was meant as `task.risk`. Report that
+      // once and check the other side against the field's type, so `medium` is not an error too.
+      for (auto [field, other] : {std::pair{&l, &r}, std::pair{&r, &l}}) {
+        if (field->kind != ast::expr_kind::symbol) continue;
+        const auto t = task_field_type(field->text);
+        if (!t) continue;
+        unknown_bare_name(*field);
+        ast::type_ref want = *t;
+        const bool field_is_set = other == &r ? left_is_set_of_right : right_is_set_of_left;
+        const bool other_is_set = other == &r ? right_is_set_of_left : left_is_set_of_right;
+        if (field_is_set) {
+          if (!is_set(want)) return {{type_kind::error}, {type_kind::error}};
+          want = element_of(want);
+        } else if (other_is_set) {
+          want = set_of(want);
+        }
+        check_expr_against(*other, want, sc);
+        return {{type_kind::error}, {type_kind::error}};
+      }
       if (l.kind == ast::expr_kind::symbol) unknown_bare_name(l);
       else check_expr(l, sc);
       if (r.kind == ast::expr_kind::symbol) unknown_bare_name(r);
@@ -1017,6 +1094,21 @@ class checker {
                     "`" + op_text(e.op) + "` cannot compare " + describe_here(lt) + " with " + describe_here(rt));
     d.labels.push_back({e.children[0]->where, describe_here(lt)});
     d.labels.push_back({e.children[1]->where, describe_here(rt)});
+    // "1000.00" compared with a number: the quotes are the mistake.
+    for (const auto& [side, other] : {std::pair{e.children[0].get(), rt}, std::pair{e.children[1].get(), lt}}) {
+      if (auto help = quoted_number_help(*side, other)) d.help = *help;
+    }
+  }
+
+  // Help for a string literal that spells a number or duration where one is expected.
+  static std::optional<std::string> quoted_number_help(const ast::expr& e, const ast::type_ref& want) {
+    if (!is_numeric(want.kind) && want.kind != type_kind::duration) return std::nullopt;
+    const auto& t = e.text;
+    const bool looks_numeric = e.kind == ast::expr_kind::string_lit && !t.empty() &&
+                               std::isdigit(static_cast<unsigned char>(t.front())) &&
+                               std::all_of(t.begin(), t.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '.'; });
+    if (!looks_numeric) return std::nullopt;
+    return "numbers and durations are written without quotes: `" + t + "`";
   }
 
   ast::type_ref check_binary(ast::expr& e, scope sc) {

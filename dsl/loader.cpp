@@ -13,7 +13,11 @@ namespace fs = std::filesystem;
 file_provider::status disk_files::read(const fs::path& path, std::string& text, std::string& error) {
   std::error_code ec;
   const auto st = fs::status(path, ec);
-  if (ec || !fs::exists(st)) return status::not_found;
+  if (st.type() == fs::file_type::not_found) return status::not_found;
+  if (ec) {  // exists but cannot be examined: a symlink loop, a permission denied on the way
+    error = ec.message();
+    return status::unreadable;
+  }
   if (fs::is_directory(st)) return status::is_directory;
   std::ifstream in(path, std::ios::binary);
   if (!in) {
@@ -104,12 +108,14 @@ void workspace::visit(const fs::path& canonical, ast::module m, std::vector<std:
   const std::string key = canonical.string();
   done[key] = false;  // in progress
   stack.push_back(key);
-  std::set<std::string> seen_here;
+  std::map<std::string, span> seen_here;  // canonical target -> first import of it
   for (const auto& imp : m.imports) {
     const fs::path target = canonical_key(canonical.parent_path() / imp.path.value);
     const std::string tkey = target.string();
-    if (!seen_here.insert(tkey).second) {
-      m_out.emplace("W0101", imp.where, "`" + imp.path.value + "` is imported twice by this file");
+    if (const auto [first, inserted] = seen_here.try_emplace(tkey, imp.where); !inserted) {
+      auto& d = m_out.emplace("W0101", imp.where, "`" + imp.path.value + "` is imported twice by this file");
+      d.labels.push_back({first->second, "first imported here"});
+      d.help = "remove this import; both name " + display_name(target);
       continue;
     }
     if (auto it = done.find(tkey); it != done.end()) {
@@ -123,7 +129,8 @@ void workspace::visit(const fs::path& canonical, ast::module m, std::vector<std:
           }
           d.notes.push_back("import chain: " + chain + display_name(tkey));
         }
-        d.help = "move what both files need into a third file that both import";
+        d.help = tkey == key ? "remove this import: a file's own declarations need no import"
+                             : "move what both files need into a third file that both import";
       }
       continue;  // already loaded (diamond) or a cycle (reported)
     }
@@ -132,7 +139,8 @@ void workspace::visit(const fs::path& canonical, ast::module m, std::vector<std:
       std::string text, error;
       const auto st = m_files.read(target, text, error);
       if (st == file_provider::status::is_directory) {
-        m_out.emplace("E2002", imp.where, "`" + imp.path.value + "` is a directory, not a policy file");
+        m_out.emplace("E2002", imp.where, "`" + imp.path.value + "` is a directory, not a policy file").help =
+            "an import names one `.policy` file; import the files of the directory one by one";
       } else if (st == file_provider::status::not_found) {
         auto& d = m_out.emplace("E2001", imp.where, "cannot find `" + imp.path.value + "`");
         d.notes.push_back("imports are resolved relative to the importing file: looked for " + display_name(target));
@@ -162,6 +170,27 @@ std::vector<fs::path> workspace::entry_points(const std::vector<fs::path>& files
   std::vector<fs::path> entries;
   for (const auto& file : files) {
     if (!imported.contains(canonical_key(file))) entries.push_back(file);
+  }
+  // Files that import each other in a cycle (or a file that imports itself) are all imported, so
+  // none would be an entry and the cycle would go unchecked and unreported. Every file that no
+  // entry reaches makes the first such file (in the given order) an entry, until all are reached.
+  std::set<std::string> reached;
+  auto reach = [&](const fs::path& from) {
+    std::vector<std::string> todo{canonical_key(from)};
+    while (!todo.empty()) {
+      const std::string key = std::move(todo.back());
+      todo.pop_back();
+      if (!reached.insert(key).second) continue;
+      const auto it = m_cache.find(key);
+      if (it == m_cache.end() || !it->second.parsed) continue;
+      for (const auto& imp : it->second.parsed->imports) todo.push_back(canonical_key(fs::path(key).parent_path() / imp.path.value));
+    }
+  };
+  for (const auto& e : entries) reach(e);
+  for (const auto& file : files) {
+    if (reached.contains(canonical_key(file))) continue;
+    entries.push_back(file);
+    reach(file);
   }
   return entries;
 }

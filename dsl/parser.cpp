@@ -4,9 +4,11 @@
 // out of the grammar and lets recovery discard half-built nodes for free (the parse tree unwinds).
 #include "dsl/parser.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include <tao/pegtl/contrib/parse_tree.hpp>
 
@@ -26,6 +28,7 @@ struct parse_state {
   const source& src;
   file_id id;
   diagnostics& out;
+  const std::vector<ast::comment>& comments;  // from the scanner, in source order
   std::uint32_t last_raise = 0;
   bool raised = false;
 };
@@ -34,17 +37,21 @@ struct error_entry {
   const char* code;
   const char* expected;  // "expected …" text, or a whole message when `whole` is set
   bool whole = false;
+  // Raised where an item or declaration begins: the error is about what is there, so the caret
+  // stays on it rather than moving back to the end of the previous line.
+  bool at_start = false;
 };
 
 template <typename Rule>
 constexpr error_entry error_for() {
   using namespace g;
   // clang-format off
-  if constexpr (std::is_same_v<Rule, too_deep>) return {"E1006", "expressions are nested too deeply (the limit is 200 levels)", true};
+  if constexpr (std::is_same_v<Rule, too_deep>) return {"E1006", "expressions are nested too deeply (the limit is 200 levels)", true, true};
   else if constexpr (std::is_same_v<Rule, reserved_word>) return {"E1018", "a name (reserved words cannot be names)"};
-  else if constexpr (std::is_same_v<Rule, header> || std::is_same_v<Rule, header_rest>) return {"E1007", "the header `policy NAME version \"...\"`"};
+  else if constexpr (std::is_same_v<Rule, header> || std::is_same_v<Rule, header_rest>) return {"E1007", "the header `policy NAME version \"...\"`", false, true};
   else if constexpr (std::is_same_v<Rule, expr> || std::is_same_v<Rule, not_expr> || std::is_same_v<Rule, and_expr> || std::is_same_v<Rule, operand>) return {"E1008", "an expression"};
-  else if constexpr (std::is_same_v<Rule, req_name> || std::is_same_v<Rule, path_segment>) return {"E1009", "a name"};
+  else if constexpr (std::is_same_v<Rule, req_name>) return {"E1009", "a name"};
+  else if constexpr (std::is_same_v<Rule, path_segment>) return {"E1009", "a field name after `.`"};
   else if constexpr (std::is_same_v<Rule, escape_code>) return {"E1010", "an escape sequence (\\\", \\\\, \\n or \\t)"};
   else if constexpr (std::is_same_v<Rule, string_rest>) return {"E1002", "the closing `\"` of this string before the end of the line"};
   else if constexpr (std::is_same_v<Rule, rbrace>) return {"E1012", "`}`"};
@@ -53,16 +60,16 @@ constexpr error_entry error_for() {
   else if constexpr (std::is_same_v<Rule, route_target>) return {"E1015", "a route target: `role NAME` or `agent NAME`"};
   else if constexpr (std::is_same_v<Rule, type_spec>) return {"E1016", "a type: string, int, decimal, bool, duration, timestamp, enum { ... } or set<string>"};
   else if constexpr (std::is_same_v<Rule, string_lit>) return {"E1017", "a string literal"};
-  else if constexpr (std::is_same_v<Rule, org_item>) return {"E1019", "`role NAME` or `agent NAME role ROLE` in the org block"};
-  else if constexpr (std::is_same_v<Rule, task_item>) return {"E1019", "an attribute `NAME: TYPE` in the task block"};
-  else if constexpr (std::is_same_v<Rule, lifecycle_item>) return {"E1019", "`states`, `initial`, `terminal`, `group` or a transition `FROM -> TO on EVENT`"};
-  else if constexpr (std::is_same_v<Rule, routing_item> || std::is_same_v<Rule, sor<route_rule, fallback_rule>>) return {"E1019", "`route NAME when ... -> ...` or `otherwise -> ...`"};
+  else if constexpr (std::is_same_v<Rule, org_item>) return {"E1019", "`role NAME` or `agent NAME role ROLE` in the org block", false, true};
+  else if constexpr (std::is_same_v<Rule, task_item>) return {"E1019", "an attribute `NAME: TYPE` in the task block", false, true};
+  else if constexpr (std::is_same_v<Rule, lifecycle_item>) return {"E1019", "`states`, `initial`, `terminal`, `group` or a transition `FROM -> TO on EVENT`", false, true};
+  else if constexpr (std::is_same_v<Rule, routing_item> || std::is_same_v<Rule, sor<route_rule, fallback_rule>>) return {"E1019", "`route NAME when ... -> ...` or `otherwise -> ...`", false, true};
   else if constexpr (std::is_same_v<Rule, events_clause> || std::is_same_v<Rule, event_list> || std::is_same_v<Rule, transition_event>) return {"E1020", "`on` and an event name"};
   else if constexpr (std::is_same_v<Rule, condition> || std::is_same_v<Rule, kw_when>) return {"E1021", "`when` and a condition"};
   else if constexpr (std::is_same_v<Rule, invariant_body> || std::is_same_v<Rule, inv_passes>) return {"E1022", "an invariant: `[when C] every path to S passes EVENT`, `reachable S`, `terminates from S` or `never S -> S`"};
   else if constexpr (std::is_same_v<Rule, rule_body>) return {"E1013", "a rule (gate, permit, forbid, escalate, obligation or invariant) after `override`"};
   else if constexpr (std::is_same_v<Rule, arrow>) return {"E1001", "`->`"};
-  else if constexpr (std::is_same_v<Rule, lbrace>) return {"E1001", "`{`"};
+  else if constexpr (std::is_same_v<Rule, lbrace> || std::is_same_v<Rule, block_open>) return {"E1001", "`{`"};
   else if constexpr (std::is_same_v<Rule, rparen>) return {"E1001", "`)`"};
   else if constexpr (std::is_same_v<Rule, colon>) return {"E1001", "`:` between the attribute name and its type"};
   else if constexpr (std::is_same_v<Rule, equals>) return {"E1001", "`=`"};
@@ -94,14 +101,79 @@ std::pair<std::string, std::uint32_t> found_token(std::string_view text, std::ui
   auto is_word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
   const char c = text[offset];
   if (c == '\n' || c == '\r') return {"end of line", 0};
+  if (c == ' ' || c == '\t') return {"whitespace", 1};
   std::uint32_t end = offset;
+  if (c == '"') {  // a whole string literal (up to the end of its line)
+    ++end;
+    while (end < text.size() && text[end] != '"' && text[end] != '\n') end += text[end] == '\\' && end + 1 < text.size() ? 2 : 1;
+    if (end < text.size() && text[end] == '"') ++end;
+    end = std::min<std::uint32_t>(end, static_cast<std::uint32_t>(text.size()));
+    return {"`" + std::string(text.substr(offset, end - offset)) + "`", end - offset};
+  }
   if (is_word(c)) {
-    while (end < text.size() && is_word(text[end])) ++end;
+    // A number keeps its decimal point: `0.00`, not `0`.
+    const bool number = std::isdigit(static_cast<unsigned char>(c)) != 0;
+    while (end < text.size() && (is_word(text[end]) || (number && text[end] == '.'))) ++end;
   } else {
     end = offset + 1;
     while (end < text.size() && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) ++end;  // rest of a UTF-8 char
   }
   return {"`" + std::string(text.substr(offset, end - offset)) + "`", end - offset};
+}
+
+// The bytes of the (UTF-8) character at `offset`.
+std::uint32_t char_width(std::string_view text, std::uint32_t offset) {
+  std::uint32_t end = offset + 1;
+  while (end < text.size() && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) ++end;
+  return end - offset;
+}
+
+// Where the last token before `offset` ends, skipping back over whitespace and comments.
+std::uint32_t end_of_previous_token(std::string_view text, std::uint32_t offset, const std::vector<ast::comment>& comments) {
+  std::uint32_t p = offset;
+  while (true) {
+    while (p > 0 && (text[p - 1] == ' ' || text[p - 1] == '\t' || text[p - 1] == '\n' || text[p - 1] == '\r')) --p;
+    // Comments do not overlap, so their ends are in order too.
+    auto it = std::lower_bound(comments.begin(), comments.end(), p,
+                               [](const ast::comment& c, std::uint32_t at) { return c.where.end < at; });
+    if (it == comments.end() || it->where.end != p || it->where.begin >= p) return p;
+    p = it->where.begin;
+  }
+}
+
+// Where to report "expected X" when the parser stopped at `offset`. When what it found is on a
+// later line than the last token (something is missing at the end of a line), the caret goes right
+// after that token, as clang and rustc do, and the message says where the found token is.
+struct error_place {
+  std::uint32_t at;
+  std::uint32_t width;
+  std::string found;
+  bool moved = false;
+};
+
+error_place place_error(const source& src, std::uint32_t offset, const std::vector<ast::comment>& comments, bool at_start) {
+  auto [found, width] = found_token(src.text(), offset);
+  if (at_start) return {offset, width, found};
+  const std::uint32_t prev = end_of_previous_token(src.text(), offset, comments);
+  // After a `{`, what follows belongs on the next line anyway.
+  if (prev == 0 || src.text()[prev - 1] == '{' || src.text().substr(prev, offset - prev).find('\n') == std::string_view::npos) {
+    return {offset, width, found};
+  }
+  if (offset < src.text().size()) found += " on line " + std::to_string(src.position(offset).line);
+  return {prev, 0, found, true};
+}
+
+// The `"` that opens the unterminated string ending at `offset` (the end of its line): the last
+// quote before it that is not escaped (the string holds no unescaped quote, or it would be closed).
+std::uint32_t opening_quote(std::string_view text, std::uint32_t offset) {
+  for (std::uint32_t p = offset; p > 0; --p) {
+    if (text[p - 1] == '\n') break;
+    if (text[p - 1] != '"') continue;
+    std::uint32_t backslashes = 0;
+    while (p - 1 > backslashes && text[p - 2 - backslashes] == '\\') ++backslashes;
+    if (backslashes % 2 == 0) return p - 1;
+  }
+  return offset;
 }
 
 template <typename Rule>
@@ -114,15 +186,56 @@ struct control : pegtl::normal<Rule> {
     (
         [&](auto& s) {
           if constexpr (std::is_same_v<std::decay_t<decltype(s)>, parse_state>) {
-            auto [found, width] = found_token(s.src.text(), offset);
-            message = e.whole ? std::string(e.expected) : "expected " + std::string(e.expected) + ", found " + found;
-            s.out.emplace(e.code, span{s.id, offset, offset + width}, message);
+            report(s, offset, e, message);
             s.last_raise = offset;
             s.raised = true;
           }
         }(st),
         ...);
-    throw pegtl::parse_error(message, in);
+    // The error is already recorded; the exception only unwinds to the recovery point. Its
+    // position is given as the byte offset alone: asking the lazily tracking input for a line and
+    // column rescans the file from the start, which made many errors in one file quadratic.
+    throw pegtl::parse_error(message, pegtl::position(offset, 1, offset + 1, s_source_name));
+  }
+
+  static inline const std::string s_source_name = "policy";
+
+ private:
+  static void report(parse_state& s, std::uint32_t offset, const error_entry& e, std::string& message) {
+    const std::string_view text = s.src.text();
+    if constexpr (std::is_same_v<Rule, g::escape_code>) {
+      // The caret covers the backslash and the character after it.
+      const std::uint32_t width = offset < text.size() && text[offset] != '\n' && text[offset] != '\r' ? char_width(text, offset) : 0;
+      message = width == 0 ? "a `\\` at the end of a line starts no escape sequence"
+                           : "unknown escape sequence `\\" + std::string(text.substr(offset, width)) + "` in a string";
+      auto& d = s.out.emplace(e.code, span{s.id, offset - 1, offset + width}, message);
+      d.help = "strings support \\\", \\\\, \\n and \\t; write \\\\ for a backslash";
+    } else if constexpr (std::is_same_v<Rule, g::string_rest>) {
+      // The whole unterminated string is underlined, from its opening quote.
+      message = "this string is not closed before the end of the line";
+      auto& d = s.out.emplace(e.code, span{s.id, opening_quote(text, offset), offset}, message);
+      d.help = "add the closing `\"`; a string cannot continue onto the next line (write \\n for a line break)";
+    } else {
+      const error_place p = place_error(s.src, offset, s.comments, e.at_start || e.whole);
+      // A keyword where a name should be is only a misuse of the keyword when it is on the same
+      // line; on the next line, the name is simply missing.
+      const bool reserved_moved = std::is_same_v<Rule, g::reserved_word> && p.moved;
+      const char* code = reserved_moved ? "E1009" : e.code;
+      const std::string expected = reserved_moved ? "a name" : e.expected;
+      message = e.whole ? expected : "expected " + expected + ", found " + p.found;
+      auto& d = s.out.emplace(code, span{s.id, p.at, p.at + p.width}, message);
+      if constexpr (std::is_same_v<Rule, g::target> || std::is_same_v<Rule, g::route_target>) {
+        // `-> pm`: a bare name needs its kind.
+        if (!p.moved && offset < text.size() && (std::isalpha(static_cast<unsigned char>(text[offset])) || text[offset] == '_')) {
+          const std::string name(p.found.substr(1, p.found.size() - 2));
+          if (name == "parent" || name == "operator") {
+            d.help = "`" + name + "` is a target of escalations and obligations; a route assigns the task to `role NAME` or `agent NAME`";
+          } else {
+            d.help = "write `role " + name + "` for a role or `agent " + name + "` for an agent";
+          }
+        }
+      }
+    }
   }
 };
 
@@ -160,6 +273,15 @@ struct recovery_action<g::skip_item> : report_skip<code_e1019, expected_item> {}
 // ---------------------------------------------------------------------------------------------
 // The parse tree keeps only the rules the builder reads.
 
+// Like parse_tree::fold_one, but a node that is kept keeps its end: PEGTL's fold_one clears the
+// content (and so the end) of the nodes it keeps, and comparisons need their whole span.
+struct fold_one_keeping_span : pegtl::parse_tree::apply<fold_one_keeping_span> {
+  template <typename Node, typename... States>
+  static void transform(std::unique_ptr<Node>& n, States&&... /*unused*/) {
+    if (n->children.size() == 1) n = std::move(n->children.front());
+  }
+};
+
 template <typename Rule>
 using selector = pegtl::parse_tree::selector<
     Rule,
@@ -174,8 +296,8 @@ using selector = pegtl::parse_tree::selector<
         g::override_mark, g::route_rule, g::fallback_rule, g::routing_item, g::events_clause, g::reason, g::gate_rule,
         g::permit_rule, g::forbid_rule, g::escalate_rule, g::action_notify, g::action_review, g::obligation_rule,
         g::inv_passes, g::inv_reachable, g::inv_terminates, g::inv_never, g::invariant_rule, g::rule_decl, g::org_block,
-        g::task_block, g::lifecycle_block, g::routing_block>,
-    pegtl::parse_tree::fold_one::on<g::comparison, g::and_expr, g::or_expr>>;
+        g::task_block, g::lifecycle_block, g::routing_block, g::block_open, g::unclosed_block>,
+    fold_one_keeping_span::on<g::comparison, g::and_expr, g::or_expr>>;
 
 using node = pegtl::parse_tree::node;
 
@@ -240,7 +362,8 @@ void scan_comments(std::string_view text, file_id id, ast::module& m, diagnostic
       std::size_t end = text.find("*/", i + 2);
       if (end == std::string_view::npos) {
         out.emplace("E1003", span{id, static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(i + 2)},
-                    "this block comment is never closed with `*/`");
+                    "this block comment is never closed with `*/`")
+            .help = "everything after `/*` up to the end of the file is inside the comment; close it with `*/`";
         m.comments.push_back({span{id, static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(n)}, false});
         return;
       }
@@ -268,12 +391,16 @@ class builder {
       } else if (n.is_type<g::import_decl>()) {
         m_module.imports.push_back({string_of(*n.children.at(0)), where(n)});
       } else if (n.is_type<g::org_block>()) {
+        report_unclosed(n, "org");
         m_module.declarations.emplace_back(build_org(n));
       } else if (n.is_type<g::task_block>()) {
+        report_unclosed(n, "task");
         m_module.declarations.emplace_back(build_task(n));
       } else if (n.is_type<g::lifecycle_block>()) {
+        report_unclosed(n, "lifecycle");
         m_module.declarations.emplace_back(build_lifecycle(n));
       } else if (n.is_type<g::routing_block>()) {
+        report_unclosed(n, "routing");
         m_module.declarations.emplace_back(build_routing(n));
       } else if (n.is_type<g::rule_decl>()) {
         build_rule(n);
@@ -282,6 +409,22 @@ class builder {
   }
 
  private:
+  // A block that ran into the next declaration (or the end of the file) before its `}`.
+  void report_unclosed(const node& block, std::string_view keyword) {
+    const node* open = nullptr;
+    const node* unclosed = nullptr;
+    for (const auto& c : block.children) {
+      if (c->is_type<g::block_open>()) open = c.get();
+      if (c->is_type<g::unclosed_block>()) unclosed = c.get();
+    }
+    if (unclosed == nullptr) return;
+    const auto at = offset(unclosed->m_begin.data);
+    const error_place p = place_error(m_src, at, m_module.comments, false);
+    auto& d = m_out.emplace("E1012", span{m_id, p.at, p.at + p.width},
+                            "expected `}` to close the " + std::string(keyword) + " block, found " + p.found);
+    if (open != nullptr) d.labels.push_back({where(*open), "this `{` is never closed"});
+  }
+
   span where(const node& n) const {
     return span{m_id, offset(n.m_begin.data), offset(n.m_end.data)};
   }
@@ -619,7 +762,10 @@ class builder {
     auto e = make(kind, n);
     const std::string_view s = n.string_view();
     auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), e->number);
-    if (ec != std::errc{} || ptr != s.data() + s.size()) literal_error(n, "integer literal `" + std::string(s) + "` is out of range");
+    if (ec != std::errc{} || ptr != s.data() + s.size()) {
+      literal_error(n, "integer literal `" + std::string(s) + "` is out of range (ints are 64-bit: at most " +
+                           std::to_string(std::numeric_limits<std::int64_t>::max()) + ")");
+    }
     return e;
   }
 
@@ -702,8 +848,20 @@ class builder {
       return e;
     }
     ast::expr_ptr left = build_expr(*n.children.at(0));
+    std::size_t depth = m_depth;
     for (std::size_t i = 1; i < n.children.size(); ++i) {
       auto right = build_expr(*n.children[i]);
+      depth = std::max(depth, m_depth) + 1;
+      if (depth > max_expression_depth) {
+        // Chains nested in chains: each within its own limits, but the tree (which every later
+        // pass walks recursively) would be deeper than the stack can safely take.
+        m_out.emplace("E1006", where(n),
+                      "this expression is too deeply nested: its operators nest more than " +
+                          std::to_string(max_expression_depth) + " levels deep")
+            .help = "split the condition into several rules";
+        m_depth = 1;
+        return make(ast::expr_kind::bool_lit, n);
+      }
       auto e = std::make_unique<ast::expr>();
       e->kind = ast::expr_kind::binary;
       e->op = op;
@@ -712,10 +870,13 @@ class builder {
       e->children.push_back(std::move(right));
       left = std::move(e);
     }
+    m_depth = depth;
     return left;
   }
 
+  // Builds an expression and sets m_depth to the depth of its tree.
   ast::expr_ptr build_expr(const node& n) {
+    m_depth = 1;
     if (n.is_type<g::string_lit>()) {
       auto e = make(ast::expr_kind::string_lit, n);
       e->text = string_of(n).value;
@@ -726,7 +887,13 @@ class builder {
     if (n.is_type<g::duration_lit>()) return build_duration(n);
     if (n.is_type<g::malformed_number>()) {
       literal_error(n, "`" + n.string() + "` is not a valid number or duration (durations look like 30m, 24h, 1h30m, 500ms)");
-      return make(ast::expr_kind::int_lit, n);
+      // Typed as what it most likely meant (`24hours` a duration, `1.2.3` a decimal), so the checker
+      // does not add a type error about a literal that is already reported.
+      const std::string_view t = n.string_view();
+      const auto digits = t.find_first_not_of("-0123456789");
+      const bool duration = digits != std::string_view::npos && std::string_view("smhd").find(t[digits]) != std::string_view::npos;
+      const bool decimal = !duration && t.find('.') != std::string_view::npos;
+      return make(duration ? ast::expr_kind::duration_lit : decimal ? ast::expr_kind::decimal_lit : ast::expr_kind::int_lit, n);
     }
     if (n.is_type<g::true_lit>() || n.is_type<g::false_lit>()) {
       auto e = make(ast::expr_kind::bool_lit, n);
@@ -747,12 +914,18 @@ class builder {
     }
     if (n.is_type<g::set_lit>()) {
       auto e = make(ast::expr_kind::set, n);
-      for (const auto& c : n.children) e->children.push_back(build_expr(*c));
+      std::size_t depth = 0;
+      for (const auto& c : n.children) {
+        e->children.push_back(build_expr(*c));
+        depth = std::max(depth, m_depth);
+      }
+      m_depth = depth + 1;
       return e;
     }
     if (n.is_type<g::negation>()) {
       auto e = make(ast::expr_kind::not_, n);
       e->children.push_back(build_expr(*n.children.at(0)));
+      ++m_depth;
       return e;
     }
     if (n.is_type<g::comparison>()) {
@@ -760,7 +933,9 @@ class builder {
       auto e = make(ast::expr_kind::binary, n);
       e->op = op_of(*n.children.at(1)).value_or(ast::binary_op::eq);
       e->children.push_back(build_expr(*n.children.at(0)));
+      const std::size_t left_depth = m_depth;
       e->children.push_back(build_expr(*n.children.at(2)));
+      m_depth = std::max(left_depth, m_depth) + 1;
       return e;
     }
     if (n.is_type<g::and_expr>()) return build_chain(n, ast::binary_op::and_);
@@ -769,11 +944,16 @@ class builder {
     return make(ast::expr_kind::bool_lit, n);
   }
 
+  // The deepest expression tree the builder hands on (every later pass recurses over it); well
+  // above what the nesting and chain limits allow alone, far below what exhausts a stack.
+  static constexpr std::size_t max_expression_depth = 2000;
+
   const source& m_src;
   file_id m_id;
   ast::module& m_module;
   diagnostics& m_out;
   const parse_limits& m_limits;
+  std::size_t m_depth = 0;  // of the expression build_expr returned last
 };
 
 }  // namespace
@@ -785,19 +965,23 @@ ast::module parse(const source& src, file_id id, diagnostics& out, const parse_l
   if (text.size() > limits.max_bytes) {
     out.emplace("E1005", span{id, 0, 0},
                 "the file is " + std::to_string(text.size()) + " bytes; policy files are limited to " +
-                    std::to_string(limits.max_bytes) + " bytes");
+                    std::to_string(limits.max_bytes) + " bytes")
+        .help = "split the policy into several files joined with `import`";
     return m;
   }
   if (const auto bad = first_invalid_utf8(text); bad != std::string_view::npos) {
+    static constexpr char hex[] = "0123456789ABCDEF";
+    const auto byte = static_cast<unsigned char>(text[bad]);
     auto& d = out.emplace("E1004", span{id, static_cast<std::uint32_t>(bad), static_cast<std::uint32_t>(bad + 1)},
-                          text[bad] == '\0' ? "the file contains a NUL byte: it looks like a binary file, not a policy"
-                                            : "the file is not valid UTF-8 text");
+                          byte == 0 ? std::string("the file contains a NUL byte: it looks like a binary file, not a policy")
+                                    : std::string("the file is not valid UTF-8 text: byte 0x") + hex[byte >> 4] +
+                                          hex[byte & 0xF] + " does not begin a well-formed character here");
     d.help = "policy files are UTF-8 text; check the file's encoding";
     return m;
   }
   scan_comments(text, id, m, out);
 
-  parse_state state{src, id, out};
+  parse_state state{src, id, out, m.comments};
   pegtl::memory_input<pegtl::tracking_mode::lazy> in(text.data(), text.size(), src.name());
   try {
     auto root = pegtl::parse_tree::parse<g::file, selector, recovery_action, control>(in, state);

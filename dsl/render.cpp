@@ -415,12 +415,35 @@ json json_position(const source_manager& sources, span s) {
   return j;
 }
 
-json sarif_region(const source_manager& sources, span s) {
+// Code points before each line of a file, counted once per file, so a result's charOffset costs a
+// count within its line rather than from the start of the file (which made a SARIF log of many
+// diagnostics quadratic in the file's size).
+class code_point_index {
+ public:
+  std::uint32_t before_line(const source& src, std::uint32_t line) {
+    auto& counts = m_counts[&src];
+    if (counts.empty()) {
+      const std::string_view text = src.text();
+      counts.push_back(0);
+      std::uint32_t n = 0;
+      for (const char c : text) {
+        if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;
+        if (c == '\n') counts.push_back(n);
+      }
+    }
+    return counts.at(line - 1);
+  }
+
+ private:
+  std::map<const source*, std::vector<std::uint32_t>> m_counts;
+};
+
+json sarif_region(const source_manager& sources, span s, code_point_index& index) {
   const located l = locate(sources, s);
   const std::string_view text = l.src->text();
   const std::uint32_t start_line_begin = l.begin - (l.start.column - 1);
   const std::uint32_t stop_line_begin = l.end - (l.stop.column - 1);
-  const std::uint32_t char_offset = code_points(text, 0, l.begin);
+  const std::uint32_t char_offset = index.before_line(*l.src, l.start.line) + code_points(text, start_line_begin, l.begin);
   json region;
   region["startLine"] = l.start.line;
   region["startColumn"] = code_points(text, start_line_begin, l.begin) + 1;
@@ -453,11 +476,11 @@ class artifact_table {
   std::vector<std::string> m_uris;
 };
 
-json sarif_location(const source_manager& sources, span s, artifact_table& artifacts) {
+json sarif_location(const source_manager& sources, span s, artifact_table& artifacts, code_point_index& index) {
   const std::string uri = to_uri(sources.get(s.file).name());
   json location;
   location["physicalLocation"]["artifactLocation"] = {{"uri", uri}, {"index", artifacts.index_of(uri)}};
-  location["physicalLocation"]["region"] = sarif_region(sources, s);
+  location["physicalLocation"]["region"] = sarif_region(sources, s, index);
   return location;
 }
 
@@ -543,6 +566,7 @@ std::string render_sarif(const std::vector<diagnostic>& items, const source_mana
   }
 
   artifact_table artifacts;
+  code_point_index code_points_before;
   json results = json::array();
   for (const auto& d : items) {
     // A code missing from the table still gets a rule, so every ruleIndex points at its ruleId.
@@ -559,13 +583,13 @@ std::string render_sarif(const std::vector<diagnostic>& items, const source_mana
     result["level"] = sarif_level(d.level);
     result["message"]["text"] = d.help.empty() ? d.message : d.message + " help: " + d.help;
     json locations = json::array();
-    if (locatable(sources, d.primary)) locations.push_back(sarif_location(sources, d.primary, artifacts));
+    if (locatable(sources, d.primary)) locations.push_back(sarif_location(sources, d.primary, artifacts, code_points_before));
     result["locations"] = std::move(locations);
 
     json related = json::array();
     for (const auto& l : d.labels) {
       if (l.message.empty() || !locatable(sources, l.where)) continue;
-      json location = sarif_location(sources, l.where, artifacts);
+      json location = sarif_location(sources, l.where, artifacts, code_points_before);
       location["id"] = related.size();  // also keeps the array's items unique, as SARIF requires
       location["message"]["text"] = l.message;
       related.push_back(std::move(location));

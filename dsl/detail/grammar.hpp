@@ -291,13 +291,20 @@ struct declaration_start
                                                                         kw_obligation, kw_invariant>>,
           kw_import, kw_policy> {};
 
-// After a failed item: skip the rest of its line, stopping before a `}`.
-struct skip_item : seq<not_at<eof>, any, until<at<sor<eol, rbrace>>, any>> {};
+// After a failed item: skip the rest of its line, stopping before a `}`. A `{ ... }` within the
+// line (an enum's members, a capability list) is skipped whole, so its `}` does not end the block.
+struct skip_group : seq<one<'{'>, until<sor<one<'}'>, at<eol>, eof>>> {};
+struct skip_item : seq<not_at<eof>, sor<skip_group, any>, star<not_at<sor<eol, rbrace>>, sor<skip_group, any>>> {};
 template <typename Item>
 struct block_body
     : seq<star<sp, not_at<rbrace>, not_at<declaration_start>, not_at<eof>, sor<try_catch<must<Item>>, skip_item>>, sp> {};
+// The `{` that opens a declaration block (kept in the parse tree to point at it).
+struct block_open : one<'{'> {};
+// A block that runs into the next declaration or the end of the file without its `}`. The builder
+// reports it (E1012) and keeps the block's items, so one missing brace costs one diagnostic.
+struct unclosed_block : success {};
 template <typename Keyword, typename Item>
-struct block : if_must<Keyword, sp, lbrace, block_body<Item>, rbrace> {};
+struct block : if_must<Keyword, sp, block_open, block_body<Item>, sor<rbrace, unclosed_block>> {};
 
 struct org_block : block<kw_org, org_item> {};
 struct task_block : block<kw_task, task_item> {};
@@ -311,7 +318,8 @@ struct skip_declaration : seq<any, until<sor<at<eol, sp, declaration_start>, eof
 struct header_part : sor<try_catch<must<header>>, success> {};
 struct imports : star<sp, at<kw_import>, sor<try_catch<import_decl>, skip_declaration>> {};
 struct declarations : star<sp, not_at<eof>, sor<try_catch<declaration>, skip_declaration>> {};
-struct file : seq<sp, header_part, imports, declarations, sp, eof> {};
+// A UTF-8 byte order mark, which some editors write at the start of a file, is skipped.
+struct file : seq<opt<utf8::bom>, sp, header_part, imports, declarations, sp, eof> {};
 
 }  // namespace agentos::dsl::grammar
 
