@@ -657,10 +657,11 @@ class printer {
   // `when EXPR`, starting a continuation line when `wrap`. When wrapping and the line is still too
   // long, a top-level `and` or `or` chain puts each further operand on a line of its own, with the
   // operator's last letter under the last letter of `when`.
+  // With `own_line` false the clause stays on the current line (the caller has checked it fits).
   void condition(const ast::expr_ptr& when, bool wrap, bool own_line = true) {
     if (!when) return;
     clause(wrap && own_line);
-    const std::size_t indent = (wrap && own_line) ? m_cont : block_indent();
+    const std::size_t indent = m_cont;
     tok("when");
     space();
     const ast::expr& e = *when;
@@ -696,12 +697,22 @@ class printer {
     string(*r);
   }
 
-  void gate(const ast::gate_rule& r, bool wrap) {
+  void gate_head(const ast::gate_rule& r) {
     override_mark(r.is_override);
     tok("gate");
     space();
     ident(r.name);
-    condition(r.when, wrap, false);
+  }
+
+  // A gate reads as a sentence, `gate NAME when ...`: its condition moves to a line of its own
+  // only when that first line would be too long.
+  void gate(const ast::gate_rule& r, bool wrap) {
+    const bool when_own_line = wrap && r.when && too_wide(measure([&] {
+                                 gate_head(r);
+                                 condition(r.when, false);
+                               }));
+    gate_head(r);
+    condition(r.when, wrap, when_own_line);
     reason(r.reason, wrap);
   }
 

@@ -10,11 +10,15 @@
 //   always one after the header, one between the imports and the first declaration, and one around
 //   each org, task, lifecycle or routing block and each invariant printed over several lines.
 //   Anywhere else a blank line is kept where the source had one (or more) and not added otherwise.
-// - A rule, transition or agent that fits in `format_width` columns stays on one line. A longer
-//   one breaks before `when` (rules with an `on` list and transitions), `because`, `then` and
-//   `capabilities`; an `on` list that is still too long moves to its own line and fills lines of
-//   events. Expressions never break. An invariant is one line (`invariant n { reachable done }`)
-//   unless it has a `when` condition, holds a comment, or is too long.
+// - A rule, route, transition or agent that fits in `format_width` columns stays on one line. A
+//   longer one starts a continuation line at each clause: `when`, `because`, `then`, `->` (routes
+//   and escalations) and `capabilities`; a gate keeps `when` on its first line if that line fits.
+//   An `on` list that does not fit beside the rule's name moves to its own line and fills lines of
+//   events; so do `states` and `terminal` lists. A `when` line that is still too long puts each
+//   operand of its top-level `and`/`or` chain on its own line (`   and x`, the operator's last
+//   letter under the last letter of `when`); expressions never break elsewhere. An invariant is one
+//   line (`invariant n { reachable done }`) unless it has a `when` condition, holds a comment, or
+//   is too long.
 // - Single spaces around operators and after commas, `{ a, b }` with inner spaces (`{}` empty),
 //   and parentheses only where precedence needs them.
 // - Literals: strings re-escaped (\" \\ \n \t); decimals with as few digits as the value needs but

@@ -287,9 +287,7 @@ using selector = pegtl::parse_tree::selector<
     Rule,
     pegtl::parse_tree::store_content::on<
         g::name, g::path_segment, g::layer_name, g::string_lit, g::duration_lit, g::decimal_lit, g::int_lit,
-        g::malformed_number, g::true_lit, g::false_lit, g::path, g::set_lit, g::negation, g::op_eq, g::op_ne, g::op_le,
-        g::op_ge, g::op_lt, g::op_gt, g::op_not_in, g::op_in, g::op_contains, g::op_subset, g::op_parent_of,
-        g::op_ancestor_of, g::header, g::import_decl, g::role_decl, g::reports_to, g::agent_decl, g::actor_kind_name,
+        g::malformed_number, g::true_lit, g::false_lit, g::path, g::set_lit, g::negation, g::cmp_op, g::header, g::import_decl, g::role_decl, g::reports_to, g::agent_decl, g::actor_kind_name,
         g::capabilities_clause, g::type_enum, g::type_set, g::type_simple, g::attr_required, g::attr_optional,
         g::attr_default, g::attr_decl, g::states_decl, g::initial_decl, g::terminal_decl, g::group_decl, g::star_any,
         g::transition_decl, g::condition, g::target_role, g::target_agent, g::target_parent, g::target_operator,
@@ -299,7 +297,54 @@ using selector = pegtl::parse_tree::selector<
         g::task_block, g::lifecycle_block, g::routing_block, g::block_open, g::unclosed_block>,
     fold_one_keeping_span::on<g::comparison, g::and_expr, g::or_expr>>;
 
-using node = pegtl::parse_tree::node;
+// Parse tree nodes come from a per-thread free list: PEGTL creates a node for every attempt at a
+// selected rule and frees it when the attempt fails, so plain new/delete dominated parsing time.
+// The pool keeps its blocks for the thread's lifetime (its size is the most nodes ever alive at
+// once, i.e. one parse tree).
+struct node : pegtl::parse_tree::basic_node<node> {
+  static void* operator new(std::size_t size);
+  static void operator delete(void* p, std::size_t size) noexcept;
+};
+
+class node_pool {
+ public:
+  void* allocate() {
+    if (m_free != nullptr) {
+      void* p = m_free;
+      m_free = *static_cast<void**>(p);
+      return p;
+    }
+    if (m_blocks.empty() || m_used == per_block) {
+      m_blocks.push_back(std::make_unique<slot[]>(per_block));
+      m_used = 0;
+    }
+    return &m_blocks.back()[m_used++];
+  }
+  void release(void* p) noexcept {
+    *static_cast<void**>(p) = m_free;
+    m_free = p;
+  }
+
+ private:
+  struct alignas(node) slot {
+    std::byte bytes[sizeof(node)];
+  };
+  static constexpr std::size_t per_block = 4096;
+  std::vector<std::unique_ptr<slot[]>> m_blocks;
+  std::size_t m_used = 0;
+  void* m_free = nullptr;
+};
+
+thread_local node_pool t_nodes;
+
+void* node::operator new(std::size_t size) {
+  return size == sizeof(node) ? t_nodes.allocate() : ::operator new(size);
+}
+
+void node::operator delete(void* p, std::size_t size) noexcept {
+  if (size == sizeof(node)) t_nodes.release(p);
+  else ::operator delete(p);
+}
 
 // ---------------------------------------------------------------------------------------------
 // Scanner: encoding check and comments.
@@ -823,19 +868,21 @@ class builder {
     return e;
   }
 
+  // The operator of a comparison, from its text (`not in` may hold whitespace or comments).
   static std::optional<ast::binary_op> op_of(const node& n) {
-    if (n.is_type<g::op_eq>()) return ast::binary_op::eq;
-    if (n.is_type<g::op_ne>()) return ast::binary_op::ne;
-    if (n.is_type<g::op_lt>()) return ast::binary_op::lt;
-    if (n.is_type<g::op_le>()) return ast::binary_op::le;
-    if (n.is_type<g::op_gt>()) return ast::binary_op::gt;
-    if (n.is_type<g::op_ge>()) return ast::binary_op::ge;
-    if (n.is_type<g::op_in>()) return ast::binary_op::in;
-    if (n.is_type<g::op_not_in>()) return ast::binary_op::not_in;
-    if (n.is_type<g::op_contains>()) return ast::binary_op::contains;
-    if (n.is_type<g::op_subset>()) return ast::binary_op::subset;
-    if (n.is_type<g::op_parent_of>()) return ast::binary_op::parent_of;
-    if (n.is_type<g::op_ancestor_of>()) return ast::binary_op::ancestor_of;
+    const std::string_view t = n.string_view();
+    if (t == "==") return ast::binary_op::eq;
+    if (t == "!=") return ast::binary_op::ne;
+    if (t == "<") return ast::binary_op::lt;
+    if (t == "<=") return ast::binary_op::le;
+    if (t == ">") return ast::binary_op::gt;
+    if (t == ">=") return ast::binary_op::ge;
+    if (t == "in") return ast::binary_op::in;
+    if (t.rfind("not", 0) == 0) return ast::binary_op::not_in;
+    if (t == "contains") return ast::binary_op::contains;
+    if (t == "subset") return ast::binary_op::subset;
+    if (t == "parent_of") return ast::binary_op::parent_of;
+    if (t == "ancestor_of") return ast::binary_op::ancestor_of;
     return std::nullopt;
   }
 
@@ -982,9 +1029,10 @@ ast::module parse(const source& src, file_id id, diagnostics& out, const parse_l
   scan_comments(text, id, m, out);
 
   parse_state state{src, id, out, m.comments};
-  pegtl::memory_input<pegtl::tracking_mode::lazy> in(text.data(), text.size(), src.name());
+  // No source name: PEGTL copies it into every parse tree node, and spans are ours anyway.
+  pegtl::memory_input<pegtl::tracking_mode::lazy> in(text.data(), text.size(), "");
   try {
-    auto root = pegtl::parse_tree::parse<g::file, selector, recovery_action, control>(in, state);
+    auto root = pegtl::parse_tree::parse<g::file, node, selector, recovery_action, control>(in, state);
     if (root) builder(src, id, m, out, limits).build_file(*root);
   } catch (const pegtl::parse_error&) {
     // Already recorded by the control class; errors outside any recovery point end the parse.

@@ -145,11 +145,12 @@ struct decimal_lit : seq<opt<one<'-'>>, plus<digit>, one<'.'>, plus<digit>> {};
 struct int_lit : seq<opt<one<'-'>>, plus<digit>> {};
 struct bad_literal : seq<identifier_other> {};
 // A number-like token followed by letters (`5x`) is one malformed literal, not two tokens.
-struct number_lit : seq<sor<duration_lit, decimal_lit, int_lit>, not_at<bad_literal>> {};
+struct number_lit : seq<at<opt<one<'-'>>, digit>, sor<duration_lit, decimal_lit, int_lit>, not_at<bad_literal>> {};
 struct malformed_number : seq<opt<one<'-'>>, digit, star<sor<identifier_other, one<'.'>>>> {};
 struct true_lit : kw_true {};
 struct false_lit : kw_false {};
-struct literal : sor<string_lit, number_lit, true_lit, false_lit> {};
+// Cheap lookaheads first: a failed attempt at a rule the parse tree keeps costs a node.
+struct literal : sor<seq<at<one<'"'>>, string_lit>, number_lit, seq<at<one<'t'>>, true_lit>, seq<at<one<'f'>>, false_lit>> {};
 
 // ---------------------------------------------------------------------------------------------
 // Expressions. Precedence, low to high: or, and, not, comparison. Comparisons do not chain.
@@ -162,7 +163,7 @@ struct set_lit : if_must<lbrace, sp, opt<set_element, star<sp, comma, sp, must<s
 struct paren_expr : if_must<lparen, sp, depth_limited<max_nesting, expr>, sp, rparen> {};
 struct declaration_start;
 // A declaration keyword is never an operand, so an unfinished condition does not swallow the next rule.
-struct operand : sor<paren_expr, set_lit, literal, malformed_number, seq<not_at<declaration_start>, path>> {};
+struct operand : sor<paren_expr, seq<at<lbrace>, set_lit>, literal, malformed_number, seq<not_at<declaration_start>, path>> {};
 
 struct op_eq : string<'=', '='> {};
 struct op_ne : string<'!', '='> {};

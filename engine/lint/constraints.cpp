@@ -1,6 +1,7 @@
 #include "engine/lint/constraints.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <optional>
 
 namespace agentos::engine::lint::detail {
@@ -234,9 +235,20 @@ void analyzer::add(conjunction& c, const expr& e, bool negated) const {
   if (!add_atom(c, e, negated)) c.opaque.push_back((negated ? "not:" : "") + expr_key(e));
 }
 
+void analyzer::seal(conjunction& c) {
+  c.signature = 0;
+  for (const auto& [key, k] : c.fields) {
+    if (k.trivial()) continue;
+    const auto h = static_cast<std::uint64_t>(key.what) * 131 + static_cast<std::uint64_t>(key.index + 1);
+    c.signature |= std::uint64_t{1} << (h % 64);
+  }
+  for (const auto& o : c.opaque) c.signature |= std::uint64_t{1} << (std::hash<std::string>{}(o) % 64);
+}
+
 conjunction analyzer::analyze(const expr* e) const {
   conjunction c;
   if (e != nullptr) add(c, *e, false);
+  seal(c);
   return c;
 }
 
@@ -244,6 +256,7 @@ void analyzer::restrict(conjunction& c, field_key key, std::int32_t value) const
   dsl::ast::type_ref type;
   type.kind = key.what == dsl::ast::field::task_state ? type_kind::state : type_kind::mode;
   apply(c, key, type, binary_op::eq, {value});
+  seal(c);
 }
 
 void analyzer::conjoin(conjunction& into, const conjunction& other) const {
@@ -262,11 +275,13 @@ void analyzer::conjoin(conjunction& into, const conjunction& other) const {
     }
   }
   into.opaque.insert(into.opaque.end(), other.opaque.begin(), other.opaque.end());
+  seal(into);
 }
 
 bool analyzer::implies(const conjunction& a, const conjunction& b) const {
   if (a.unsat) return true;
   if (b.unsat) return false;
+  if ((b.signature & ~a.signature) != 0) return false;
   for (const auto& [key, kb] : b.fields) {
     auto it = a.fields.find(key);
     if (it == a.fields.end()) {

@@ -36,6 +36,9 @@ struct conjunction {
   bool unsat = false;
   std::map<field_key, constraint> fields;
   std::vector<std::string> opaque;  // canonical text (expr_key) of conjuncts that are not modelled
+  // One bit per constrained field and opaque conjunct (hashed): `a` can only imply `b` when b's
+  // bits are a subset of a's, which rejects most pairs without walking either.
+  std::uint64_t signature = 0;
 
   [[nodiscard]] bool always() const { return !unsat && fields.empty() && opaque.empty(); }
 };
@@ -58,6 +61,7 @@ class analyzer {
 
  private:
   void add(conjunction& c, const dsl::ast::expr& e, bool negated) const;
+  static void seal(conjunction& c);
   bool add_atom(conjunction& c, const dsl::ast::expr& e, bool negated) const;
   void apply(conjunction& c, field_key key, const dsl::ast::type_ref& type, dsl::ast::binary_op op,
              const std::vector<std::int64_t>& values) const;

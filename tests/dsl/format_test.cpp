@@ -150,6 +150,42 @@ TEST(FormatRoundTrip, FormattedRepositoryPoliciesAreCanonical) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Golden files: tests/dsl/format_golden/<case>.policy is formatted to exactly <case>.formatted.
+// To accept an intended change of layout:
+//   AGENTOS_UPDATE_GOLDEN=1 ./dsl_tests --gtest_filter='FormatGolden*'
+// rewrites the expected files; review the diff before committing it.
+
+const fs::path format_golden_root = fs::path(AGENTOS_SOURCE_DIR) / "tests/dsl/format_golden";
+
+std::vector<std::string> format_golden_cases() {
+  std::vector<std::string> names;
+  for (const auto& file : policy_files(format_golden_root)) names.push_back(file.stem().string());
+  return names;
+}
+
+class FormatGoldenFile : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(FormatGoldenFile, MatchesExpected) {
+  const fs::path input = format_golden_root / (GetParam() + ".policy");
+  const fs::path expected_file = format_golden_root / (GetParam() + ".formatted");
+  const std::string formatted = check_round_trip(input.string(), read(input));
+  if (const char* update = std::getenv("AGENTOS_UPDATE_GOLDEN"); update != nullptr && std::string(update) == "1") {
+    std::ofstream(expected_file, std::ios::binary) << formatted;
+    return;
+  }
+  ASSERT_TRUE(fs::exists(expected_file)) << expected_file << " is missing; run with AGENTOS_UPDATE_GOLDEN=1";
+  EXPECT_EQ(formatted, read(expected_file)) << "to accept: AGENTOS_UPDATE_GOLDEN=1 dsl_tests --gtest_filter='FormatGolden*'";
+  // The expected text is itself canonical.
+  EXPECT_EQ(check_round_trip(expected_file.string(), read(expected_file)), read(expected_file));
+}
+
+INSTANTIATE_TEST_SUITE_P(FormatGolden, FormatGoldenFile, ::testing::ValuesIn(format_golden_cases()),
+                         [](const ::testing::TestParamInfo<std::string>& info) { return info.param; });
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(FormatGoldenFile);
+
+TEST(FormatGoldenCases, Exist) { EXPECT_GE(format_golden_cases().size(), 4u); }
+
+// ---------------------------------------------------------------------------------------------
 // The generator's own promise: its output checks clean.
 
 TEST(FormatGenerator, GeneratedPoliciesCheckClean) {
@@ -393,6 +429,21 @@ obligation review_plan on start_mitigation
   then require review by role oncall_lead
 gate costly when task.cost >= 100.00 or task.budget > 0.00 and task.cost > task.budget
   because "work estimated at 100.00 or more is planned first"
+)");
+}
+
+TEST(FormatLayout, LongGateConditionMovesToItsOwnLine) {
+  const std::string text =
+      "policy p version \"1\"\ngate big when task.kind == engineering and task.risk >= medium and \"production\" in "
+      "task.labels and task.cost > 100.00 because \"x\"\n";
+  EXPECT_EQ(fmt(text), R"(policy p version "1"
+
+gate big
+  when task.kind == engineering
+   and task.risk >= medium
+   and "production" in task.labels
+   and task.cost > 100.00
+  because "x"
 )");
 }
 

@@ -9,6 +9,9 @@ int main(int argc, char** argv) {
   agentos::cli::command_result result;
   agentos::cli::register_check(app, result);
   agentos::cli::register_fmt(app, result);
+  agentos::cli::register_eval(app, result);
+  agentos::cli::register_test(app, result);
+  agentos::cli::register_graph(app, result);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
