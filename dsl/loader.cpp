@@ -176,14 +176,14 @@ std::vector<fs::path> workspace::entry_points(const std::vector<fs::path>& files
   // entry reaches makes the first such file (in the given order) an entry, until all are reached.
   std::set<std::string> reached;
   auto reach = [&](const fs::path& from) {
-    std::vector<std::string> todo{canonical_key(from)};
-    while (!todo.empty()) {
-      const std::string key = std::move(todo.back());
-      todo.pop_back();
+    std::vector<std::string> pending{canonical_key(from)};
+    while (!pending.empty()) {
+      const std::string key = std::move(pending.back());
+      pending.pop_back();
       if (!reached.insert(key).second) continue;
       const auto it = m_cache.find(key);
       if (it == m_cache.end() || !it->second.parsed) continue;
-      for (const auto& imp : it->second.parsed->imports) todo.push_back(canonical_key(fs::path(key).parent_path() / imp.path.value));
+      for (const auto& imp : it->second.parsed->imports) pending.push_back(canonical_key(fs::path(key).parent_path() / imp.path.value));
     }
   };
   for (const auto& e : entries) reach(e);
