@@ -411,13 +411,21 @@ class printer {
       case ast::expr_kind::not_:
         tok("not");
         space();
-        if (!e.children.empty()) expr(*e.children[0], prec_not);
+        // `not (x in s)` rather than `not x in s`: the grammar needs no parentheses there, but a
+        // reader does.
+        if (!e.children.empty()) expr(*e.children[0], precedence(*e.children[0]) == prec_cmp ? prec_operand : prec_not);
         break;
       case ast::expr_kind::binary: {
         if (e.children.size() != 2) break;
         int left = prec_operand, right = prec_operand;
-        if (e.op == ast::binary_op::or_) left = prec_or, right = prec_and;
-        else if (e.op == ast::binary_op::and_) left = prec_and, right = prec_not;
+        if (e.op == ast::binary_op::or_) {
+          // An `and` under an `or` keeps parentheses for the reader: `a or (b and c)`.
+          auto need = [](const ast::expr& c, int otherwise) { return precedence(c) == prec_and ? prec_not : otherwise; };
+          left = need(*e.children[0], prec_or);
+          right = need(*e.children[1], prec_and);
+        } else if (e.op == ast::binary_op::and_) {
+          left = prec_and, right = prec_not;
+        }
         expr(*e.children[0], left);
         space();
         if (e.op == ast::binary_op::not_in) {
@@ -433,8 +441,8 @@ class printer {
       }
     }
     if (parens) put(")");
-    // A binary node's end is not used: its children have moved the cursor already, and the
-    // parser builds comparison spans from a parse-tree node that keeps no end.
+    // A binary node's children have moved the cursor already; its span is not needed (and is
+    // not trusted: it may start or end at parentheses the output drops).
     if (!m_measure && e.kind != ast::expr_kind::binary && e.where.end <= m_text.size()) {
       m_pos = std::max(m_pos, e.where.end);
     }

@@ -20,7 +20,8 @@
 //   line (`invariant n { reachable done }`) unless it has a `when` condition, holds a comment, or
 //   is too long.
 // - Single spaces around operators and after commas, `{ a, b }` with inner spaces (`{}` empty),
-//   and parentheses only where precedence needs them.
+//   and parentheses where precedence needs them, plus two kept for readers: around an `and` that is
+//   an operand of `or`, and around a comparison under `not`.
 // - Literals: strings re-escaped (\" \\ \n \t); decimals with as few digits as the value needs but
 //   at least two after the point (500.00, 0.125); durations as whole units, largest first
 //   (90m -> 1h30m, 36h -> 1d12h, 500ms, 0s); ints in decimal.

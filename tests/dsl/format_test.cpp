@@ -427,7 +427,7 @@ escalate stale
 obligation review_plan on start_mitigation
   when task.mode == plan_first
   then require review by role oncall_lead
-gate costly when task.cost >= 100.00 or task.budget > 0.00 and task.cost > task.budget
+gate costly when task.cost >= 100.00 or (task.budget > 0.00 and task.cost > task.budget)
   because "work estimated at 100.00 or more is planned first"
 )");
 }
@@ -479,7 +479,8 @@ lifecycle {
 // ---------------------------------------------------------------------------------------------
 // Expressions
 
-TEST(FormatExpressions, ParenthesesOnlyWherePrecedenceNeedsThem) {
+// Parentheses where precedence needs them, plus two kept for readers (see format.hpp).
+TEST(FormatExpressions, ParenthesesWherePrecedenceOrReadersNeedThem) {
   const auto when = [](const std::string& cond) {
     const std::string out = fmt("policy p version \"1\"\ngate g when " + cond + "\n");
     const std::string prefix = "policy p version \"1\"\n\ngate g when ";
@@ -487,20 +488,23 @@ TEST(FormatExpressions, ParenthesesOnlyWherePrecedenceNeedsThem) {
     return out.size() > prefix.size() ? out.substr(prefix.size(), out.size() - prefix.size() - 1) : out;
   };
   EXPECT_EQ(when("(a or b) and c"), "(a or b) and c");
-  EXPECT_EQ(when("a or (b and c)"), "a or b and c");
+  EXPECT_EQ(when("a or (b and c)"), "a or (b and c)");
+  EXPECT_EQ(when("a or b and c"), "a or (b and c)");
+  EXPECT_EQ(when("a and b or c"), "(a and b) or c");
   EXPECT_EQ(when("((a))"), "a");
   EXPECT_EQ(when("(a and b) and c"), "a and b and c");
   EXPECT_EQ(when("a and (b and c)"), "a and (b and c)");
   EXPECT_EQ(when("a or (b or c)"), "a or (b or c)");
   EXPECT_EQ(when("not (a and b)"), "not (a and b)");
-  EXPECT_EQ(when("not (x == 1)"), "not x == 1");
+  EXPECT_EQ(when("not (x == 1)"), "not (x == 1)");
+  EXPECT_EQ(when("not x == 1"), "not (x == 1)");
   EXPECT_EQ(when("not not a"), "not not a");
   EXPECT_EQ(when("(not a) and b"), "not a and b");
   EXPECT_EQ(when("x == (not a)"), "x == (not a)");
   EXPECT_EQ(when("(x == 1) == true"), "(x == 1) == true");
   EXPECT_EQ(when("(task.attempts) >= (3)"), "task.attempts >= 3");
   EXPECT_EQ(when("task.state not in {a,b}"), "task.state not in { a, b }");
-  EXPECT_EQ(when("not task.state in {a}"), "not task.state in { a }");
+  EXPECT_EQ(when("not task.state in {a}"), "not (task.state in { a })");
   EXPECT_EQ(when("actor.role   parent_of   task.assignee_role"), "actor.role parent_of task.assignee_role");
   EXPECT_EQ(when("{\"a\"}subset task.labels"), "{ \"a\" } subset task.labels");
   EXPECT_EQ(when("x in {}"), "x in {}");

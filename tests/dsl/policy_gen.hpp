@@ -3,12 +3,17 @@
 // always give the same text (splitmix64; no std::random_device, no unordered iteration).
 //
 // What "valid" means here: every generated file (or policy set) checks with no errors and no
-// warnings from the dsl checker. Names are declared before use and unique, expressions are
-// well typed (enum comparisons use members of that enum, bare names only where context gives
-// them a type), every forbid has a reason, every group is used, no transition leaves a terminal
-// state, routing has a fallback. Invariants hold by construction: the lifecycle is a chain
-// st0 -> st1 -> … -> done with `* -> cancelled`, extra edges never enter the states that
-// `every path to … passes …` invariants protect, and `never` invariants start at a terminal state.
+// warnings from the dsl checker (a test holds it to that). Names are declared before use and
+// unique, expressions are well typed (enum comparisons use members of that enum, bare names only
+// where context gives them a type), every forbid has a reason, every group is used, no transition
+// leaves a terminal state, routing has a fallback. Invariants hold by construction: the lifecycle
+// is a chain st0 -> st1 -> … -> done with `* -> cancelled`, extra edges never enter the states
+// that `every path to … passes …` invariants protect, and `never` invariants start at a terminal
+// state. The engine's graph lints are kept quiet too, as far as cheap rules allow: no condition
+// reads a field twice (so none contradicts itself), no comparison is always or never true, each
+// route and forbid carries a label of its own (so none shadows another), escalations only go up
+// the chart, to the operator or to the top role, and one permit lets the operator perform every
+// event.
 //
 // With `messy`, the text is deliberately non-canonical: random whitespace and line breaks between
 // tokens, comments between tokens, redundant parentheses, literals spelled in other ways (90m,
@@ -28,7 +33,9 @@
 namespace agentos::dsl::gen {
 
 struct gen_options {
-  std::size_t rules = 24;       // named rules: routes, gates, permits, forbids, escalations, obligations, invariants
+  // Named rules: routes, gates, permits, forbids, escalations, obligations, invariants. The
+  // fallback route and the operator's permit come on top.
+  std::size_t rules = 24;
   std::size_t roles = 0;        // 0: derived from `rules`
   std::size_t states = 0;       // 0: derived from `rules` (at least 5)
   std::size_t attributes = 0;   // 0: derived from `rules`
@@ -112,9 +119,16 @@ class text_out {
 
   // A word, number, string or operator: separated from the previous token.
   void word(std::string_view t) {
-    if (!m_line_start) separator();
+    if (!m_line_start && !(m_after_paren && !m_opts.messy)) separator();
     m_text += t;
     m_line_start = false;
+    m_after_paren = false;
+  }
+
+  // `(`: the next token follows it directly in tidy text.
+  void open_paren() {
+    word("(");
+    m_after_paren = true;
   }
 
   // Punctuation that follows the previous token directly in tidy text (`,`, `:`, `)`, `<`).
@@ -122,6 +136,7 @@ class text_out {
     if (m_opts.messy && !m_line_start && m_rng.chance(25)) separator();
     m_text += t;
     m_line_start = false;
+    m_after_paren = false;
   }
 
   // Ends the current line and starts a new one at `indent`.
@@ -137,7 +152,7 @@ class text_out {
   }
 
   void blank_line(int indent) {
-    m_text += '\n';
+    newline(0);
     newline(indent);
   }
 
@@ -194,6 +209,7 @@ class text_out {
   const gen_options& m_opts;
   std::string m_text;
   bool m_line_start = true;
+  bool m_after_paren = false;
 };
 
 class generator {
@@ -373,7 +389,7 @@ class generator {
   // An operand, sometimes in redundant parentheses when messy.
   void operand(text_out& o, const std::string& text) {
     if (m_opts.messy && m_rng.chance(5)) {
-      o.word("(");
+      o.open_paren();
       o.glue(text);
       o.glue(")");
     } else {
@@ -426,13 +442,12 @@ class generator {
     operand(o, right);
   }
 
-  // `x in { … }` or `x not in { … }`; a `not in` set never holds every member, which would make
-  // the comparison unsatisfiable.
+  // `x in { … }` or `x not in { … }`. The set never holds every member: that would make the
+  // comparison always true (or, negated, never).
   void membership(text_out& o, const std::string& left, const std::vector<std::string>& all, std::size_t max) {
     operand(o, left);
-    const bool negated = all.size() > 1 && m_rng.chance(30);
-    o.word(negated ? "not in" : "in");
-    set_of(o, some(all, negated ? std::min(max, all.size() - 1) : max));
+    o.word(all.size() > 1 && m_rng.chance(30) ? "not in" : "in");
+    set_of(o, some(all, all.size() > 1 ? std::min(max, all.size() - 1) : max));
   }
 
   // Where a condition appears: anywhere, a transition guard (no task.state, which the source state
@@ -604,7 +619,7 @@ class generator {
     const bool bare = form == leaf && m_rng.chance(10);
     const int prec = form == op_or ? 1 : form == op_and ? 2 : form == op_not ? 3 : 4;
     const bool parens = prec < min_prec || m_rng.chance(m_opts.messy ? 10 : 3);
-    if (parens) o.word("(");
+    if (parens) o.open_paren();
     switch (form) {
       case op_or:
         condition(o, depth - 1, 1, sc);
