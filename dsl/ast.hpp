@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -94,6 +95,9 @@ enum class binary_op : std::uint8_t {
   parent_of,    // role relation: left reports directly... left is the parent of right
   ancestor_of,  // left is a transitive parent of right
 };
+
+// The operator as written in policy text (`not in` for not_in).
+[[nodiscard]] std::string_view spelling(binary_op op);
 
 // What a path or symbol resolved to, filled in by the checker.
 enum class field : std::uint8_t {

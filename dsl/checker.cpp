@@ -1065,25 +1065,7 @@ class checker {
     return {lt, check_expr(r, sc)};
   }
 
-  static std::string op_text(ast::binary_op op) {
-    switch (op) {
-      case ast::binary_op::and_: return "and";
-      case ast::binary_op::or_: return "or";
-      case ast::binary_op::eq: return "==";
-      case ast::binary_op::ne: return "!=";
-      case ast::binary_op::lt: return "<";
-      case ast::binary_op::le: return "<=";
-      case ast::binary_op::gt: return ">";
-      case ast::binary_op::ge: return ">=";
-      case ast::binary_op::in: return "in";
-      case ast::binary_op::not_in: return "not in";
-      case ast::binary_op::contains: return "contains";
-      case ast::binary_op::subset: return "subset";
-      case ast::binary_op::parent_of: return "parent_of";
-      case ast::binary_op::ancestor_of: return "ancestor_of";
-    }
-    return "?";
-  }
+  static std::string op_text(ast::binary_op op) { return std::string(ast::spelling(op)); }
 
   std::string source_text(const span& s) const {
     return std::string(m_sources.get(s.file).text().substr(s.begin, s.end - s.begin));

@@ -76,25 +76,6 @@ int precedence(const ast::expr& e) {
   return prec_cmp;
 }
 
-const char* op_spelling(ast::binary_op op) {
-  switch (op) {
-    case ast::binary_op::and_: return "and";
-    case ast::binary_op::or_: return "or";
-    case ast::binary_op::eq: return "==";
-    case ast::binary_op::ne: return "!=";
-    case ast::binary_op::lt: return "<";
-    case ast::binary_op::le: return "<=";
-    case ast::binary_op::gt: return ">";
-    case ast::binary_op::ge: return ">=";
-    case ast::binary_op::in: return "in";
-    case ast::binary_op::not_in: return "not in";
-    case ast::binary_op::contains: return "contains";
-    case ast::binary_op::subset: return "subset";
-    case ast::binary_op::parent_of: return "parent_of";
-    case ast::binary_op::ancestor_of: return "ancestor_of";
-  }
-  return "==";
-}
 
 const char* type_spelling(ast::type_kind k) {
   switch (k) {
@@ -433,7 +414,7 @@ class printer {
           space();
           tok("in");
         } else {
-          tok(op_spelling(e.op));
+          tok(ast::spelling(e.op));
         }
         space();
         expr(*e.children[1], right);

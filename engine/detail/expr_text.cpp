@@ -32,25 +32,7 @@ int precedence(const ast::expr& e) {
   return 5;
 }
 
-std::string_view op_text(ast::binary_op op) {
-  switch (op) {
-    case ast::binary_op::and_: return "and";
-    case ast::binary_op::or_: return "or";
-    case ast::binary_op::eq: return "==";
-    case ast::binary_op::ne: return "!=";
-    case ast::binary_op::lt: return "<";
-    case ast::binary_op::le: return "<=";
-    case ast::binary_op::gt: return ">";
-    case ast::binary_op::ge: return ">=";
-    case ast::binary_op::in: return "in";
-    case ast::binary_op::not_in: return "not in";
-    case ast::binary_op::contains: return "contains";
-    case ast::binary_op::subset: return "subset";
-    case ast::binary_op::parent_of: return "parent_of";
-    case ast::binary_op::ancestor_of: return "ancestor_of";
-  }
-  return "?";
-}
+std::string_view op_text(ast::binary_op op) { return ast::spelling(op); }
 
 std::string wrap(const ast::expr& child, int at_least) {
   std::string t = expr_text(child);

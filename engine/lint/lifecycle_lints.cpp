@@ -11,15 +11,6 @@ using dsl::ast::field;
 
 namespace {
 
-dsl::diagnostic make(std::string code, dsl::span where, std::string message) {
-  dsl::diagnostic d;
-  d.code = std::move(code);
-  d.level = code_is_error(d.code) ? dsl::severity::error : dsl::severity::warning;
-  d.primary = where;
-  d.message = std::move(message);
-  return d;
-}
-
 std::set<std::int32_t> reachable_from(std::int32_t start, const std::vector<edge>& edges, std::size_t n) {
   std::set<std::int32_t> seen;
   if (start < 0) return seen;

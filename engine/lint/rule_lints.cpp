@@ -16,15 +16,6 @@ using dsl::ast::field;
 
 namespace {
 
-dsl::diagnostic make(std::string code, dsl::span where, std::string message) {
-  dsl::diagnostic d;
-  d.code = std::move(code);
-  d.level = code_is_error(d.code) ? dsl::severity::error : dsl::severity::warning;
-  d.primary = where;
-  d.message = std::move(message);
-  return d;
-}
-
 bool is_path(const expr& e, field f) { return e.kind == expr_kind::path && e.resolved.what == f; }
 
 // A task field naming a person: the assignee, or a string attribute such as `requester`.
