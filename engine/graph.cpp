@@ -87,6 +87,19 @@ std::vector<std::int32_t> unique_events(const std::vector<std::int32_t>& events,
   return out;
 }
 
+// The catalogue entry every named rule starts from: its kind, name, position, layer, span, doc.
+template <typename Rule>
+rule_entry entry_of(rule_kind kind, const Rule& rule, std::size_t index, dsl::ast::layer level) {
+  rule_entry r;
+  r.kind = kind;
+  r.name = rule.name.text;
+  r.source_index = static_cast<std::int32_t>(index);
+  r.level = level;
+  r.where = rule.where;
+  r.doc = rule.doc;
+  return r;
+}
+
 }  // namespace
 
 std::shared_ptr<const rule_graph> compile(std::shared_ptr<const dsl::policy_set> policy, const compile_options& options) {
@@ -152,13 +165,7 @@ std::shared_ptr<const rule_graph> compile(std::shared_ptr<const dsl::policy_set>
   for (std::size_t i = 0; i < p.permissions.size(); ++i) {
     const dsl::permission_info& info = p.permissions[i];
     const ast::permission_rule& rule = *info.rule;
-    rule_entry r;
-    r.kind = rule.kind == ast::effect::forbid ? rule_kind::forbid : rule_kind::permit;
-    r.name = rule.name.text;
-    r.source_index = static_cast<std::int32_t>(i);
-    r.level = info.level;
-    r.where = rule.where;
-    r.doc = rule.doc;
+    rule_entry r = entry_of(rule.kind == ast::effect::forbid ? rule_kind::forbid : rule_kind::permit, rule, i, info.level);
     if (rule.reason) r.reason = rule.reason->value;
     r.events = unique_events(info.events, g->m_event_count);
     const auto evs = r.events;
@@ -200,13 +207,7 @@ std::shared_ptr<const rule_graph> compile(std::shared_ptr<const dsl::policy_set>
   for (std::size_t i = 0; i < p.obligations.size(); ++i) {
     const dsl::obligation_info& info = p.obligations[i];
     const ast::obligation_rule& rule = *info.rule;
-    rule_entry r;
-    r.kind = rule_kind::obligation;
-    r.name = rule.name.text;
-    r.source_index = static_cast<std::int32_t>(i);
-    r.level = info.level;
-    r.where = rule.where;
-    r.doc = rule.doc;
+    rule_entry r = entry_of(rule_kind::obligation, rule, i, info.level);
     r.events = unique_events(info.events, g->m_event_count);
     const auto evs = r.events;
     const rule_id id = cat.add(std::move(r));
@@ -231,51 +232,26 @@ std::shared_ptr<const rule_graph> compile(std::shared_ptr<const dsl::policy_set>
 
   for (std::size_t i = 0; i < p.routes.size(); ++i) {
     const dsl::route_info& info = p.routes[i];
-    rule_entry r;
-    r.kind = rule_kind::route;
-    r.name = info.rule->name.text;
-    r.source_index = static_cast<std::int32_t>(i);
-    r.level = info.level;
-    r.where = info.rule->where;
-    r.doc = info.rule->doc;
-    const rule_id id = cat.add(std::move(r));
+    const rule_id id = cat.add(entry_of(rule_kind::route, *info.rule, i, info.level));
     g->m_routes.push_back({id, low.lower(info.rule->when.get()), target_ref{info.rule->to.kind, info.target}});
   }
   if (p.fallback.rule != nullptr) {
-    rule_entry r;
-    r.kind = rule_kind::fallback;
-    r.name = p.fallback.rule->name.text.empty() ? "otherwise" : p.fallback.rule->name.text;
-    r.source_index = 0;
-    r.level = p.fallback.level;
-    r.where = p.fallback.rule->where;
-    r.doc = p.fallback.rule->doc;
+    rule_entry r = entry_of(rule_kind::fallback, *p.fallback.rule, 0, p.fallback.level);
+    if (r.name.empty()) r.name = "otherwise";
     const rule_id id = cat.add(std::move(r));
     g->m_fallback = {id, program{}, target_ref{p.fallback.rule->to.kind, p.fallback.target}};
     g->m_has_fallback = true;
   }
   for (std::size_t i = 0; i < p.gates.size(); ++i) {
     const dsl::gate_info& info = p.gates[i];
-    rule_entry r;
-    r.kind = rule_kind::gate;
-    r.name = info.rule->name.text;
-    r.source_index = static_cast<std::int32_t>(i);
-    r.level = info.level;
-    r.where = info.rule->where;
-    r.doc = info.rule->doc;
+    rule_entry r = entry_of(rule_kind::gate, *info.rule, i, info.level);
     if (info.rule->reason) r.reason = info.rule->reason->value;
     const rule_id id = cat.add(std::move(r));
     g->m_gates.push_back({id, low.lower(info.rule->when.get()), target_ref{}});
   }
   for (std::size_t i = 0; i < p.escalations.size(); ++i) {
     const dsl::escalation_info& info = p.escalations[i];
-    rule_entry r;
-    r.kind = rule_kind::escalation;
-    r.name = info.rule->name.text;
-    r.source_index = static_cast<std::int32_t>(i);
-    r.level = info.level;
-    r.where = info.rule->where;
-    r.doc = info.rule->doc;
-    const rule_id id = cat.add(std::move(r));
+    const rule_id id = cat.add(entry_of(rule_kind::escalation, *info.rule, i, info.level));
     g->m_escalations.push_back({id, low.lower(info.rule->when.get()), to_target(info.to)});
   }
   for (std::size_t i = 0; i < p.invariants.size(); ++i) {
