@@ -195,7 +195,8 @@ std::vector<fs::path> workspace::entry_points(const std::vector<fs::path>& files
   return entries;
 }
 
-std::vector<fs::path> expand_paths(const std::vector<std::string>& args, std::vector<std::string>& missing) {
+std::vector<fs::path> expand_paths(const std::vector<std::string>& args, std::vector<std::string>& missing,
+                                   std::string_view suffix) {
   std::vector<fs::path> out;
   for (const auto& a : args) {
     std::error_code ec;
@@ -204,7 +205,8 @@ std::vector<fs::path> expand_paths(const std::vector<std::string>& args, std::ve
       std::vector<fs::path> found;
       for (auto it = fs::recursive_directory_iterator(p, fs::directory_options::skip_permission_denied, ec);
            !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-        if (it->is_regular_file(ec) && it->path().extension() == ".policy") found.push_back(it->path());
+        const std::string name = it->path().filename().string();
+        if (it->is_regular_file(ec) && name.size() > suffix.size() && name.ends_with(suffix)) found.push_back(it->path());
       }
       std::sort(found.begin(), found.end());
       out.insert(out.end(), found.begin(), found.end());

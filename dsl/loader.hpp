@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dsl/ast.hpp"
@@ -71,8 +72,10 @@ class workspace {
   std::map<std::string, file_entry> m_cache;  // by canonical path
 };
 
-// Expands files and directories (recursively, *.policy, sorted) into a list of files. Paths that
+// Expands files and directories (recursively, files whose name ends in `suffix`, sorted) into a
+// list of files; files named directly are kept whatever their name. Paths that
 // do not exist are returned in `missing`.
-std::vector<std::filesystem::path> expand_paths(const std::vector<std::string>& args, std::vector<std::string>& missing);
+std::vector<std::filesystem::path> expand_paths(const std::vector<std::string>& args, std::vector<std::string>& missing,
+                                                std::string_view suffix = ".policy");
 
 }  // namespace agentos::dsl

@@ -1,24 +1,13 @@
 #include "engine/detail/expr_text.hpp"
 
+#include "dsl/format.hpp"
 #include "engine/units.hpp"
 
 namespace agentos::engine::detail {
 
 namespace ast = dsl::ast;
 
-std::string quote(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      default: out += c;
-    }
-  }
-  return out + "\"";
-}
+std::string quote(std::string_view s) { return dsl::format_string_literal(s); }
 
 namespace {
 

@@ -14,6 +14,7 @@
 #include <set>
 
 #include "commands.hpp"
+#include "dsl/loader.hpp"
 #include "decision_report.hpp"
 #include "engine/explain.hpp"
 #include "engine/request_json.hpp"
@@ -603,31 +604,14 @@ ordered_json report_json(const std::vector<file_result>& results, std::size_t pa
 
 // Files and directories (searched recursively for *.tests.json, sorted); duplicates dropped.
 std::vector<fs::path> find_test_files(const std::vector<std::string>& args, std::vector<std::string>& missing) {
+  // The same file named twice (or through two paths) runs once.
   std::vector<fs::path> out;
   std::set<fs::path> seen;
-  const auto add = [&](const fs::path& p) {
+  for (const auto& p : dsl::expand_paths(args, missing, ".tests.json")) {
     std::error_code ec;
     auto key = fs::weakly_canonical(p, ec);
     if (ec) key = p;
     if (seen.insert(key).second) out.push_back(p);
-  };
-  for (const auto& a : args) {
-    std::error_code ec;
-    const fs::path p(a);
-    if (fs::is_directory(p, ec)) {
-      std::vector<fs::path> found;
-      for (auto it = fs::recursive_directory_iterator(p, fs::directory_options::skip_permission_denied, ec);
-           !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-        const std::string name = it->path().filename().string();
-        if (it->is_regular_file(ec) && name.size() > 11 && name.ends_with(".tests.json")) found.push_back(it->path());
-      }
-      std::sort(found.begin(), found.end());
-      for (const auto& f : found) add(f);
-    } else if (fs::exists(p, ec)) {
-      add(p);
-    } else {
-      missing.push_back(a);
-    }
   }
   return out;
 }
