@@ -5,7 +5,7 @@
 
 #include "engine/detail/canonical.hpp"
 #include "engine/detail/lower.hpp"
-#include "engine/detail/sha256.hpp"
+#include "engine/sha256.hpp"
 #include "engine/request.hpp"
 
 namespace agentos::engine {
@@ -292,10 +292,10 @@ std::shared_ptr<const rule_graph> compile(std::shared_ptr<const dsl::policy_set>
   }
   g->m_max_matches = std::max<std::uint32_t>(g->m_max_matches, 1);
 
-  detail::sha256 h;
+  sha256 h;
   h.update(detail::canonical_form(p));
   const auto digest = h.finish();
-  g->m_version = "sha256:" + detail::to_hex(digest);
+  g->m_version = "sha256:" + to_hex(digest);
   for (int i = 0; i < 8; ++i) g->m_token = (g->m_token << 8) | digest[static_cast<std::size_t>(i)];
   return g;
 }

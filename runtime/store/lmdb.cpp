@@ -46,6 +46,7 @@ struct env_state {
     std::string registered;  // key in open_registry, empty when not registered
     int lock_fd = -1;        // flock()ed agentos.lock when the env is exclusive
     std::atomic<int> open_txns{0};
+    std::atomic<bool> failed{false};  // an I/O error on commit: refuse further writes
 
     ~env_state() {
         if (handle != nullptr) mdb_env_close(handle);
@@ -117,6 +118,7 @@ result<std::optional<key_value>> cursor::step(std::string_view key, int op) {
 
 result<std::optional<key_value>> cursor::first() { return step({}, MDB_FIRST); }
 result<std::optional<key_value>> cursor::next() { return step({}, MDB_NEXT); }
+result<std::optional<key_value>> cursor::last() { return step({}, MDB_LAST); }
 result<std::optional<key_value>> cursor::seek(std::string_view key) {
     return step(key, MDB_SET_RANGE);
 }
@@ -158,7 +160,13 @@ result<void> txn::commit() {
     MDB_txn* t = std::exchange(m_txn, nullptr);
     m_owner->open_txns.fetch_sub(1);
     int rc = mdb_txn_commit(t);
-    if (rc != MDB_SUCCESS) return translate_mdb(rc, "mdb_txn_commit");
+    if (rc != MDB_SUCCESS) {
+        store_error e = translate_mdb(rc, "mdb_txn_commit");
+        // A failed write or sync leaves the file in a state LMDB cannot vouch for; the meta page
+        // was not switched, so reopening recovers the last committed state.
+        if (e.code == store_errc::io) m_owner->failed.store(true);
+        return e;
+    }
     return {};
 }
 
@@ -258,9 +266,40 @@ result<txn> env::begin_read() const {
 }
 
 result<txn> env::begin_write() {
+    if (m_state->failed.load())
+        return make_error(store_errc::io, m_state->path.string() +
+                                              ": an earlier commit failed with an I/O error; reopen the store");
     auto t = begin(*m_state, 0);
     if (!t) return std::move(t).error();
     return txn{*t, m_state.get(), false};
+}
+
+bool env::failed() const noexcept { return m_state->failed.load(); }
+
+env_stat env::stat() const {
+    env_stat out;
+    MDB_envinfo info{};
+    MDB_stat st{};
+    mdb_env_info(m_state->handle, &info);
+    mdb_env_stat(m_state->handle, &st);
+    out.map_size = info.me_mapsize;
+    out.page_size = st.ms_psize;
+    out.used_bytes = (info.me_last_pgno + 1) * st.ms_psize;
+    out.last_txn_id = info.me_last_txnid;
+    out.max_readers = info.me_maxreaders;
+    out.readers_used = info.me_numreaders;
+    return out;
+}
+
+result<void> env::copy_to(const fs::path& dir) const {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) return store_error{store_errc::io, ec.value(), dir.string() + ": cannot create: " + ec.message()};
+    if (fs::exists(dir / "data.mdb"))
+        return make_error(store_errc::invalid, dir.string() + ": already holds a store; back up into an empty directory");
+    int rc = mdb_env_copy2(m_state->handle, dir.c_str(), MDB_CP_COMPACT);
+    if (rc != MDB_SUCCESS) return translate_mdb(rc, "mdb_env_copy2 " + dir.string());
+    return {};
 }
 
 result<void> env::grow() {
@@ -347,8 +386,10 @@ result<env> env::open(const fs::path& dir, const env_options& options) {
         return translate_mdb(rc, "mdb_env_set_maxdbs");
     if (int rc = mdb_env_set_maxreaders(state->handle, options.max_readers); rc != MDB_SUCCESS)
         return translate_mdb(rc, "mdb_env_set_maxreaders");
-    // Durable by construction: never MDB_NOSYNC, MDB_NOMETASYNC or MDB_WRITEMAP.
-    if (int rc = mdb_env_open(state->handle, canonical.c_str(), MDB_NOTLS, 0600); rc != MDB_SUCCESS)
+    // Durable by construction: never MDB_NOMETASYNC or MDB_WRITEMAP, and MDB_NOSYNC only for
+    // the power-loss harness's self-check (env_options::unsafe_no_sync).
+    const unsigned flags = MDB_NOTLS | (options.unsafe_no_sync ? unsigned{MDB_NOSYNC} : 0u);
+    if (int rc = mdb_env_open(state->handle, canonical.c_str(), flags, 0600); rc != MDB_SUCCESS)
         return translate_mdb(rc, canonical.string() + ": cannot open store");
     int dead = 0;
     if (int rc = mdb_reader_check(state->handle, &dead); rc != MDB_SUCCESS)

@@ -41,6 +41,19 @@ struct env_options {
     // is the only writer. Turn off only for read-only inspection tools.
     bool exclusive = true;
     schema_spec schema;                             // checked (and migrated) at open
+    // TESTS ONLY: MDB_NOSYNC, so a commit is not durable when it returns. It exists so the
+    // power-loss harness can prove it detects losses; nothing else may set it.
+    bool unsafe_no_sync = false;
+};
+
+// What `agentos store stat` shows.
+struct env_stat {
+    std::size_t map_size = 0;
+    std::size_t used_bytes = 0;     // (last page used + 1) * page size
+    std::size_t page_size = 0;
+    std::size_t last_txn_id = 0;
+    unsigned max_readers = 0;
+    unsigned readers_used = 0;
 };
 
 // A named database handle. Valid for the lifetime of the env once the txn that opened it
@@ -72,6 +85,7 @@ public:
     result<std::optional<key_value>> next();
     // The first entry whose key is >= `key`.
     result<std::optional<key_value>> seek(std::string_view key);
+    result<std::optional<key_value>> last();
 
 private:
     friend class txn;
@@ -139,6 +153,15 @@ public:
     result<void> grow();
     std::size_t map_size() const noexcept;
     const std::filesystem::path& path() const noexcept;
+    env_stat stat() const;
+
+    // A consistent, compacted copy of the store into the empty directory `dir` (created if
+    // missing), taken under a read txn: writers carry on while it runs.
+    result<void> copy_to(const std::filesystem::path& dir) const;
+
+    // After an I/O error on commit the environment is unusable (LMDB's state is unknown): every
+    // later begin_write() fails with `io` until the store is reopened.
+    bool failed() const noexcept;
 
     // Runs `fn` in a write txn and commits; if it fails with map_full, grows the map once and
     // runs `fn` again in a fresh txn. `fn` must therefore be safe to run twice.

@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "engine/detail/sha256.hpp"
+#include "engine/sha256.hpp"
 #include "engine/request.hpp"
 #include "engine/units.hpp"
 #include "engine/value.hpp"
@@ -13,20 +13,20 @@ namespace {
 using namespace agentos::engine;
 
 TEST(sha256, known_vectors) {
-  EXPECT_EQ(detail::sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-  EXPECT_EQ(detail::sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-  EXPECT_EQ(detail::sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+  EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
             "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
-  EXPECT_EQ(detail::sha256_hex(std::string(1'000'000, 'a')),
+  EXPECT_EQ(sha256_hex(std::string(1'000'000, 'a')),
             "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 
 TEST(sha256, chunking_does_not_matter) {
   const std::string text(1000, 'x');
   for (std::size_t step : {1u, 7u, 63u, 64u, 65u, 999u}) {
-    detail::sha256 h;
+    sha256 h;
     for (std::size_t i = 0; i < text.size(); i += step) h.update(std::string_view(text).substr(i, step));
-    EXPECT_EQ(detail::to_hex(h.finish()), detail::sha256_hex(text)) << "step " << step;
+    EXPECT_EQ(to_hex(h.finish()), sha256_hex(text)) << "step " << step;
   }
 }
 

@@ -11,7 +11,7 @@
 #include <sstream>
 
 #include "commands.hpp"
-#include "decision_report.hpp"
+#include "engine/report.hpp"
 #include "engine/explain.hpp"
 #include "engine/request_json.hpp"
 #include "policy_loading.hpp"
@@ -89,7 +89,7 @@ int run_eval(const eval_options& o) {
     const auto x = engine::explain(graph, req, {true, o.intake, o.escalations});
     std::cout << engine::render_text(graph, x, &loader.sources());
   } else {
-    auto out = decision_json(graph, d, loader.sources(), o.escalations);
+    auto out = decision_json(graph, d, &loader.sources(), o.escalations);
     if (o.explain) {
       const auto x = engine::explain(graph, req, {true, o.intake, o.escalations});
       out["explanation"] = engine::render_text(graph, x, &loader.sources());

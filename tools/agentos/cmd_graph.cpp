@@ -25,7 +25,7 @@
 #include <sstream>
 
 #include "commands.hpp"
-#include "decision_report.hpp"
+#include "engine/report.hpp"
 #include "engine/explain.hpp"
 #include "policy_loading.hpp"
 

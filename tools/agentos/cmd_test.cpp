@@ -15,7 +15,7 @@
 
 #include "commands.hpp"
 #include "dsl/loader.hpp"
-#include "decision_report.hpp"
+#include "engine/report.hpp"
 #include "engine/explain.hpp"
 #include "engine/request_json.hpp"
 #include "policy_loading.hpp"
@@ -382,7 +382,7 @@ class case_runner {
       equal("route", x.route, d.route->routed() ? engine::target_text(m_graph, d.route->to) : "none");
     }
     if (d.gate) {
-      equal("mode", x.mode, mode_name(d.gate->mode));
+      equal("mode", x.mode, engine::mode_name(d.gate->mode));
       string_list held;
       for (const engine::rule_id id : d.gate->held) held.push_back(m_graph.rule(id).name);
       same_set("gates", x.gates, held);

@@ -1,8 +1,8 @@
-#include "decision_report.hpp"
+#include "engine/report.hpp"
 
 #include "engine/explain.hpp"
 
-namespace agentos::cli {
+namespace agentos::engine {
 
 namespace ast = dsl::ast;
 using nlohmann::ordered_json;
@@ -55,13 +55,14 @@ ordered_json target_json(const engine::rule_graph& graph, const engine::target_r
 
 }  // namespace
 
-ordered_json rule_json(const engine::rule_graph& graph, engine::rule_id id, const dsl::source_manager& sources) {
+ordered_json rule_json(const engine::rule_graph& graph, engine::rule_id id, const dsl::source_manager* sources) {
   const engine::rule_entry& r = graph.rule(id);
+  if (sources == nullptr) return r.name;
   ordered_json j;
   j["name"] = r.name;
   j["kind"] = std::string(engine::to_string(r.kind));
-  if (r.where.valid() && r.where.file < sources.size()) {
-    const dsl::source& src = sources.get(r.where.file);
+  if (r.where.valid() && r.where.file < sources->size()) {
+    const dsl::source& src = sources->get(r.where.file);
     const dsl::line_col at = src.position(r.where.begin);
     j["file"] = src.name();
     j["line"] = at.line;
@@ -75,7 +76,7 @@ ordered_json rule_json(const engine::rule_graph& graph, engine::rule_id id, cons
 }
 
 ordered_json decision_json(const engine::rule_graph& graph, const engine::decision& d,
-                           const dsl::source_manager& sources, bool with_escalations) {
+                           const dsl::source_manager* sources, bool with_escalations) {
   ordered_json j;
   j["allowed"] = d.allowed;
   j["effect"] = d.allowed ? "allow" : "deny";
@@ -126,4 +127,4 @@ ordered_json decision_json(const engine::rule_graph& graph, const engine::decisi
   return j;
 }
 
-}  // namespace agentos::cli
+}  // namespace agentos::engine

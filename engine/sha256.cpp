@@ -1,9 +1,9 @@
-#include "engine/detail/sha256.hpp"
+#include "engine/sha256.hpp"
 
 #include <algorithm>
 #include <cstring>
 
-namespace agentos::engine::detail {
+namespace agentos::engine {
 
 namespace {
 
@@ -114,4 +114,4 @@ std::string to_hex(const std::array<std::uint8_t, 32>& digest) {
   return out;
 }
 
-}  // namespace agentos::engine::detail
+}  // namespace agentos::engine

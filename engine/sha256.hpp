@@ -1,5 +1,5 @@
-// SHA-256 (FIPS 180-4), for the policy version. Small and dependency-free; not constant time,
-// which a content hash does not need.
+// SHA-256 (FIPS 180-4): the policy version, the audit hash chain and content-addressed artifacts.
+// Small and dependency-free; not constant time, which a content hash does not need.
 #pragma once
 
 #include <array>
@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-namespace agentos::engine::detail {
+namespace agentos::engine {
 
 class sha256 {
  public:
@@ -32,4 +32,4 @@ class sha256 {
   return to_hex(h.finish());
 }
 
-}  // namespace agentos::engine::detail
+}  // namespace agentos::engine

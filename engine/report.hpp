@@ -1,7 +1,7 @@
-// How the CLI shows decisions: names for the engine's indices, the one-line texts of deny reasons
-// and obligations that `agentos test` matches expectations against, and the decision JSON that
-// `agentos eval` prints (its shape is documented in docs/cli.md). Pure functions over a compiled
-// graph and the sources it was checked from.
+// How decisions are shown: names for the engine's indices, the one-line texts of deny reasons and
+// obligations that `agentos test` matches expectations against, and the decision JSON that
+// `agentos eval` prints and the runtime's audit log records (its shape is documented in
+// docs/cli.md). Pure functions over a compiled graph and, for rule locations, its sources.
 #pragma once
 
 #include <string>
@@ -12,7 +12,7 @@
 #include "engine/decide.hpp"
 #include "engine/graph.hpp"
 
-namespace agentos::cli {
+namespace agentos::engine {
 
 // A state or event name, or empty when the index is -1 (or out of range).
 [[nodiscard]] std::string state_name(const engine::rule_graph& graph, std::int32_t state);
@@ -26,12 +26,13 @@ namespace agentos::cli {
 [[nodiscard]] std::string reason_text(const engine::rule_graph& graph, const engine::deny_reason& r);
 
 // {"name","kind","file","line","column"} for a rule; file/line/column are null without a span.
+// Without sources (the runtime's audit records), just the rule's name.
 [[nodiscard]] nlohmann::ordered_json rule_json(const engine::rule_graph& graph, engine::rule_id id,
-                                               const dsl::source_manager& sources);
+                                               const dsl::source_manager* sources);
 
 // The decision JSON of `agentos eval`. The route and mode/gates keys are present only when the
 // decision carries them (decide_options asked for them); escalations when `with_escalations`.
 [[nodiscard]] nlohmann::ordered_json decision_json(const engine::rule_graph& graph, const engine::decision& d,
-                                                   const dsl::source_manager& sources, bool with_escalations);
+                                                   const dsl::source_manager* sources, bool with_escalations);
 
-}  // namespace agentos::cli
+}  // namespace agentos::engine
