@@ -217,6 +217,14 @@ result<cursor> txn::open_cursor(dbi db) {
     return cursor{c};
 }
 
+result<std::size_t> txn::count(dbi db) {
+    if (m_txn == nullptr) return make_error(store_errc::invalid, "count: transaction not active");
+    MDB_stat st{};
+    int rc = mdb_stat(m_txn, db.handle(), &st);
+    if (rc != MDB_SUCCESS) return translate_mdb(rc, "mdb_stat");
+    return static_cast<std::size_t>(st.ms_entries);
+}
+
 result<txn> txn::child() {
     if (m_txn == nullptr) return make_error(store_errc::invalid, "child: transaction not active");
     if (m_read_only) return make_error(store_errc::invalid, "child: nested txns need a write txn");

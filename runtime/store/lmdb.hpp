@@ -115,6 +115,8 @@ public:
     // True when the key existed.
     result<bool> del(dbi db, std::string_view key);
     result<cursor> open_cursor(dbi db);
+    // The number of entries in `db`.
+    result<std::size_t> count(dbi db);
 
     // A nested write txn: its commit folds into this one, its abort leaves this one intact.
     result<txn> child();

@@ -37,6 +37,16 @@ result<lmdb_tables> lmdb_tables::open(env& e) {
   return out;
 }
 
+result<lmdb_tables> lmdb_tables::open_existing(txn& t) {
+  lmdb_tables out;
+  for (std::size_t i = 0; i < kv::table_count; ++i) {
+    auto d = t.open_db(kv::name(static_cast<kv::table>(i)));
+    if (!d) return std::move(d).error();
+    out.m_dbis[i] = *d;
+  }
+  return out;
+}
+
 result<std::optional<std::string_view>> lmdb_kv::get(kv::table t, std::string_view key) {
   return m_txn->get((*m_tables)[t], key);
 }

@@ -13,6 +13,8 @@ class lmdb_tables {
   // Opens (creating) every table in one write txn. Call once after env::open.
   static result<lmdb_tables> open(env& e);
   [[nodiscard]] dbi operator[](kv::table t) const { return m_dbis[static_cast<std::size_t>(t)]; }
+  // Opens the tables in a read txn (for a store that must already have them); not_found otherwise.
+  static result<lmdb_tables> open_existing(txn& t);
 
  private:
   std::array<dbi, kv::table_count> m_dbis{};

@@ -1,5 +1,6 @@
 // The LMDB store foundation on real LMDB files in temporary directories.
 #include "runtime/store/lmdb.hpp"
+#include "temp_dir.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -17,23 +18,7 @@ using namespace agentos::runtime;
 
 namespace {
 
-class temp_dir {
-public:
-    temp_dir() {
-        std::string tmpl = (fs::temp_directory_path() / "agentos-lmdb-XXXXXX").string();
-        if (::mkdtemp(tmpl.data()) == nullptr) std::abort();
-        m_path = tmpl;
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        fs::permissions(m_path, fs::perms::owner_all, fs::perm_options::add, ec);
-        fs::remove_all(m_path, ec);
-    }
-    const fs::path& path() const { return m_path; }
-
-private:
-    fs::path m_path;
-};
+using agentos::testing::temp_dir;
 
 env open_ok(const fs::path& dir, const env_options& options = {}) {
     auto e = env::open(dir, options);

@@ -1,0 +1,448 @@
+#include "runtime/service/store.hpp"
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include "engine/sha256.hpp"
+#include "runtime/store/lmdb_kv.hpp"
+
+namespace agentos::runtime {
+
+namespace fs = std::filesystem;
+using kv::table;
+
+namespace {
+
+std::int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+outcome failed_outcome(const store_error& e) {
+  outcome o;
+  o.status = outcome_status::failed;
+  o.code = "store." + std::string(to_string(e.code));
+  o.message = e.message;
+  return o;
+}
+
+struct pending {
+  operation op;
+  std::promise<outcome> promise;
+  std::optional<outcome> result;
+};
+
+}  // namespace
+
+struct task_store::impl {
+  env environment;
+  lmdb_tables tables;
+  store_options options;
+  std::unique_ptr<policy_context> context;  // null: no policy
+  audit_head head;
+
+  std::mutex mutex;
+  std::condition_variable wake;
+  std::deque<std::unique_ptr<pending>> queue;
+  bool stopping = false;
+  std::thread writer;
+
+  mutable std::mutex stats_mutex;
+  writer_stats counters;
+
+  impl(env e, lmdb_tables t, store_options o) : environment(std::move(e)), tables(t), options(std::move(o)) {}
+
+  template <class F>
+  auto read(F&& fn) const -> decltype(fn(std::declval<lmdb_kv&>())) {
+    auto t = const_cast<env&>(environment).begin_read();
+    if (!t) return std::move(t).error();
+    lmdb_kv r(*t, tables);
+    return fn(r);
+  }
+
+  void run() {
+    for (;;) {
+      std::vector<std::unique_ptr<pending>> batch;
+      {
+        std::unique_lock lock(mutex);
+        wake.wait(lock, [&] { return stopping || !queue.empty(); });
+        if (queue.empty() && stopping) return;
+        if (options.linger.count() > 0 && queue.size() < options.max_batch && !stopping) {
+          wake.wait_for(lock, options.linger, [&] { return stopping || queue.size() >= options.max_batch; });
+        }
+        while (!queue.empty() && batch.size() < options.max_batch) {
+          batch.push_back(std::move(queue.front()));
+          queue.pop_front();
+        }
+      }
+      commit_batch(batch);
+      for (auto& p : batch) p->promise.set_value(std::move(*p->result));
+    }
+  }
+
+  // Applies a batch in one write txn, each operation in a nested txn. On map_full the whole
+  // batch is retried once after growing the map (no txn may be open while it grows).
+  void commit_batch(std::vector<std::unique_ptr<pending>>& batch) {
+    for (int attempt = 0;; ++attempt) {
+      const audit_head saved = head;
+      std::optional<store_error> whole = try_batch(batch);
+      if (!whole) {
+        std::lock_guard lock(stats_mutex);
+        counters.operations += batch.size();
+        counters.commits += 1;
+        counters.max_batch = std::max<std::uint64_t>(counters.max_batch, batch.size());
+        return;
+      }
+      head = saved;
+      if (whole->code == store_errc::map_full && attempt < 3) {
+        if (auto g = environment.grow(); g) continue;
+        else whole = std::move(g).error();
+      }
+      for (auto& p : batch) p->result = failed_outcome(*whole);
+      return;
+    }
+  }
+
+  std::optional<store_error> try_batch(std::vector<std::unique_ptr<pending>>& batch) {
+    if (!context) {
+      for (auto& p : batch)
+        p->result = outcome{outcome_status::failed, "store.no_policy",
+                            "the store has no active policy: open it with a policy first", json::object()};
+      return std::nullopt;
+    }
+    auto parent = environment.begin_write();
+    if (!parent) return std::move(parent).error();
+    for (auto& p : batch) {
+      auto child = parent->child();
+      if (!child) return std::move(child).error();
+      lmdb_kv w(*child, tables);
+      audit_head h = head;
+      result<outcome> r = runtime::apply(w, *context, h, p->op);
+      if (r && r->acknowledged()) {
+        if (auto c = child->commit(); !c) return std::move(c).error();
+        head = std::move(h);
+        p->result = std::move(*r);
+      } else if (r) {
+        child->abort();
+        p->result = std::move(*r);
+      } else {
+        child->abort();
+        if (r.error().code == store_errc::map_full || r.error().code == store_errc::io ||
+            r.error().code == store_errc::no_space)
+          return std::move(r).error();  // the whole batch is retried or failed
+        p->result = failed_outcome(r.error());
+      }
+    }
+    if (auto c = parent->commit(); !c) return std::move(c).error();
+    return std::nullopt;
+  }
+};
+
+task_store::task_store(std::unique_ptr<impl> p) : m(std::move(p)) {}
+
+task_store::~task_store() {
+  if (!m) return;
+  {
+    std::lock_guard lock(m->mutex);
+    m->stopping = true;
+  }
+  m->wake.notify_all();
+  if (m->writer.joinable()) m->writer.join();
+}
+
+result<std::unique_ptr<task_store>> task_store::open(const fs::path& dir, std::optional<compiled_policy> policy,
+                                                     const store_options& options) {
+  if (policy && !policy->graph)
+    return store_error{store_errc::invalid, 0, "the policy has errors:\n" + policy->problems};
+  auto e = env::open(dir, options.env);
+  if (!e) return std::move(e).error();
+  auto tables = lmdb_tables::open(*e);
+  if (!tables) return std::move(tables).error();
+  auto p = std::make_unique<impl>(std::move(*e), *tables, options);
+
+  // The active policy: the one given, or the store's own.
+  {
+    auto t = p->environment.begin_read();
+    if (!t) return std::move(t).error();
+    lmdb_kv r(*t, p->tables);
+    auto head = read_head(r);
+    if (!head) return std::move(head).error();
+    p->head = *head;
+    if (!policy) {
+      auto active = r.get(table::meta, "active_policy");
+      if (!active) return std::move(active).error();
+      if (*active) {
+        auto raw = r.get(table::policies, **active);
+        if (!raw) return std::move(raw).error();
+        const json rec = *raw ? json::parse(**raw, nullptr, false) : json();
+        auto bundle = rec.is_object() ? policy_bundle::from_json(rec["bundle"]) : std::nullopt;
+        if (!bundle)
+          return store_error{store_errc::corrupt, 0, "policies/" + std::string(**active) + ": bundle is missing or malformed"};
+        auto compiled = compile_bundle(std::move(*bundle));
+        if (!compiled.graph)
+          return store_error{store_errc::invalid, 0, "the store's active policy no longer compiles:\n" + compiled.problems};
+        policy = std::move(compiled);
+      }
+    }
+  }
+  if (policy) {
+    p->context = std::make_unique<policy_context>(std::move(*policy), options.limits);
+    auto t = p->environment.begin_write();
+    if (!t) return std::move(t).error();
+    lmdb_kv w(*t, p->tables);
+    audit_head h = p->head;
+    auto activated = activate(w, *p->context, h, wall_ms());
+    if (!activated) return std::move(activated).error();
+    if (*activated) {
+      if (auto c = t->commit(); !c) return std::move(c).error();
+      p->head = h;
+    }
+  }
+  impl* raw = p.get();
+  p->writer = std::thread([raw] { raw->run(); });
+  return std::unique_ptr<task_store>(new task_store(std::move(p)));
+}
+
+std::future<outcome> task_store::submit(operation op) {
+  auto p = std::make_unique<pending>();
+  p->op = std::move(op);
+  auto f = p->promise.get_future();
+  {
+    std::lock_guard lock(m->mutex);
+    m->queue.push_back(std::move(p));
+  }
+  m->wake.notify_one();
+  return f;
+}
+
+std::shared_ptr<const engine::rule_graph> task_store::graph() const {
+  return m->context ? m->context->policy().graph : nullptr;
+}
+
+writer_stats task_store::stats() const {
+  std::lock_guard lock(m->stats_mutex);
+  return m->counters;
+}
+
+const fs::path& task_store::path() const { return m->environment.path(); }
+
+namespace {
+
+result<std::vector<json>> parse_all(kv::reader& r, table t, std::string_view prefix, std::size_t limit = 0) {
+  std::vector<json> out;
+  std::optional<store_error> bad;
+  auto s = kv::scan_prefix(r, t, prefix, [&](std::string_view, std::string_view v) {
+    json j = json::parse(v, nullptr, false);
+    if (j.is_discarded()) {
+      bad = store_error{store_errc::corrupt, 0, std::string(kv::name(t)) + ": malformed record"};
+      return false;
+    }
+    out.push_back(std::move(j));
+    return limit == 0 || out.size() < limit;
+  });
+  if (!s) return std::move(s).error();
+  if (bad) return std::move(*bad);
+  return out;
+}
+
+std::string with_nul(std::string_view s) {
+  std::string k(s);
+  k.push_back('\0');
+  return k;
+}
+
+}  // namespace
+
+result<std::optional<json>> task_store::task(std::string_view id) const {
+  return m->read([&](lmdb_kv& r) -> result<std::optional<json>> {
+    auto raw = r.get(table::tasks, id);
+    if (!raw) return std::move(raw).error();
+    if (!*raw) return std::optional<json>{};
+    json j = json::parse(**raw, nullptr, false);
+    if (j.is_discarded()) return store_error{store_errc::corrupt, 0, "tasks/" + std::string(id) + ": malformed record"};
+    return std::optional<json>{std::move(j)};
+  });
+}
+
+result<std::vector<json>> task_store::tasks(const task_filter& f) const {
+  return m->read([&](lmdb_kv& r) -> result<std::vector<json>> {
+    // Drive the scan from the most selective index given; check the other filters per task.
+    table index = table::tasks;
+    std::string prefix;
+    if (!f.assignee.empty()) index = table::by_assignee, prefix = with_nul(f.assignee);
+    else if (!f.state.empty()) index = table::by_state, prefix = with_nul(f.state);
+    else if (!f.project.empty()) index = table::by_project, prefix = with_nul(f.project);
+    std::vector<json> out;
+    std::optional<store_error> bad;
+    auto keep = [&](std::string_view raw) {
+      json j = json::parse(raw, nullptr, false);
+      if (j.is_discarded()) {
+        bad = store_error{store_errc::corrupt, 0, "tasks: malformed record"};
+        return false;
+      }
+      const json& t = j["task"];
+      auto is = [&](const char* k, const std::string& want) {
+        return want.empty() || (t.contains(k) && t[k].is_string() && t[k] == want);
+      };
+      if (is("state", f.state) && is("assignee", f.assignee) && is("project", f.project)) out.push_back(std::move(j));
+      return f.limit == 0 || out.size() < f.limit;
+    };
+    result<void> s = index == table::tasks
+                         ? r.scan(table::tasks, {}, [&](std::string_view, std::string_view v) { return keep(v); })
+                         : kv::scan_prefix(r, index, prefix, [&](std::string_view k, std::string_view) {
+                             auto raw = r.get(table::tasks, k.substr(prefix.size()));
+                             if (!raw || !*raw) {
+                               bad = store_error{store_errc::corrupt, 0,
+                                                 std::string(kv::name(index)) + ": entry for a missing task"};
+                               return false;
+                             }
+                             return keep(**raw);
+                           });
+    if (!s) return std::move(s).error();
+    if (bad) return std::move(*bad);
+    return out;
+  });
+}
+
+result<std::vector<audit_entry>> task_store::audit(const audit_filter& f) const {
+  return m->read([&](lmdb_kv& r) { return read_audit(r, f); });
+}
+
+result<std::vector<json>> task_store::artifacts(std::string_view task_id) const {
+  return m->read([&](lmdb_kv& r) { return parse_all(r, table::artifacts, with_nul(task_id)); });
+}
+
+result<std::optional<std::string>> task_store::artifact_content(std::string_view task_id, std::string_view kind,
+                                                                std::uint32_t version) const {
+  return m->read([&](lmdb_kv& r) -> result<std::optional<std::string>> {
+    std::string key = with_nul(task_id);
+    key.append(kind);
+    key.push_back('\0');
+    key += kv::be32(version);
+    auto ref = r.get(table::artifacts, key);
+    if (!ref) return std::move(ref).error();
+    if (!*ref) return std::optional<std::string>{};
+    json j = json::parse(**ref, nullptr, false);
+    if (j.is_discarded() || !j.contains("sha256")) return store_error{store_errc::corrupt, 0, "artifacts: malformed record"};
+    auto blob = r.get(table::blobs, j["sha256"].get<std::string>());
+    if (!blob) return std::move(blob).error();
+    if (!*blob) return store_error{store_errc::corrupt, 0, "blobs: missing content " + j["sha256"].get<std::string>()};
+    return std::optional<std::string>{std::string(**blob)};
+  });
+}
+
+result<std::vector<json>> task_store::reviews(std::string_view task_id) const {
+  return m->read([&](lmdb_kv& r) { return parse_all(r, table::reviews, with_nul(task_id)); });
+}
+
+result<std::vector<json>> task_store::outbox(std::uint64_t after, std::size_t limit) const {
+  return m->read([&](lmdb_kv& r) -> result<std::vector<json>> {
+    std::vector<json> out;
+    auto s = r.scan(table::outbox, kv::be64(after + 1), [&](std::string_view, std::string_view v) {
+      json j = json::parse(v, nullptr, false);
+      if (!j.is_discarded()) out.push_back(std::move(j));
+      return limit == 0 || out.size() < limit;
+    });
+    if (!s) return std::move(s).error();
+    return out;
+  });
+}
+
+result<std::vector<json>> task_store::agents() const {
+  return m->read([&](lmdb_kv& r) { return parse_all(r, table::agents, {}); });
+}
+
+result<verify_report> task_store::verify(const std::function<void(std::uint64_t)>& progress) const {
+  return m->read([&](lmdb_kv& r) { return verify_audit(r, progress); });
+}
+
+result<store_stat> task_store::stat() const {
+  store_stat out;
+  out.env = m->environment.stat();
+  auto t = m->environment.begin_read();
+  if (!t) return std::move(t).error();
+  for (std::size_t i = 0; i < kv::table_count; ++i) {
+    auto n = t->count(m->tables[static_cast<table>(i)]);
+    if (!n) return std::move(n).error();
+    out.tables.push_back({std::string(kv::name(static_cast<table>(i))), *n});
+    if (static_cast<table>(i) == table::audit) out.audit_records = *n;
+  }
+  lmdb_kv r(*t, m->tables);
+  auto active = r.get(table::meta, "active_policy");
+  if (!active) return std::move(active).error();
+  if (*active) out.active_policy = std::string(**active);
+  auto s = r.scan(table::by_due, {}, [&](std::string_view k, std::string_view) {
+    if (k.size() >= 8) out.next_due = static_cast<std::int64_t>(*kv::read_be64(k) ^ (std::uint64_t{1} << 63));
+    return false;
+  });
+  if (!s) return std::move(s).error();
+  return out;
+}
+
+result<check_report> task_store::check(const std::function<void(std::uint64_t)>& progress) const {
+  return m->read([&](lmdb_kv& r) -> result<check_report> {
+    check_report rep;
+    auto note = [&](std::string s) {
+      if (rep.problems.size() < 50) rep.problems.push_back(std::move(s));
+    };
+    // Every task parses and its index entries exist.
+    auto s = r.scan(table::tasks, {}, [&](std::string_view k, std::string_view v) {
+      ++rep.tasks;
+      json j = json::parse(v, nullptr, false);
+      if (j.is_discarded() || !j.contains("task")) {
+        note("tasks/" + std::string(k) + ": malformed record");
+        return true;
+      }
+      const json& t = j["task"];
+      auto expect = [&](table ix, const char* field) {
+        if (!t.contains(field) || !t[field].is_string() || t[field].get<std::string>().empty()) return;
+        std::string key = with_nul(t[field].get<std::string>());
+        key.append(k);
+        auto hit = r.get(ix, key);
+        if (!hit || !*hit) note(std::string(kv::name(ix)) + ": no entry for task " + std::string(k));
+      };
+      expect(table::by_state, "state");
+      expect(table::by_assignee, "assignee");
+      expect(table::by_project, "project");
+      return true;
+    });
+    if (!s) return std::move(s).error();
+    // Every index entry points at a task.
+    for (table ix : {table::by_state, table::by_assignee, table::by_project, table::by_due}) {
+      auto si = r.scan(ix, {}, [&](std::string_view k, std::string_view) {
+        ++rep.index_entries;
+        const std::string_view id = ix == table::by_due ? k.substr(std::min<std::size_t>(8, k.size()))
+                                                        : k.substr(std::min(k.find('\0'), k.size() - 1) + 1);
+        auto hit = r.get(table::tasks, id);
+        if (!hit || !*hit) note(std::string(kv::name(ix)) + ": entry for missing task " + std::string(id));
+        return true;
+      });
+      if (!si) return std::move(si).error();
+    }
+    // Every artifact's content is present and hashes to its name.
+    auto sa = r.scan(table::artifacts, {}, [&](std::string_view, std::string_view v) {
+      ++rep.artifacts;
+      json j = json::parse(v, nullptr, false);
+      if (j.is_discarded() || !j.contains("sha256")) {
+        note("artifacts: malformed record");
+        return true;
+      }
+      const std::string sha = j["sha256"].get<std::string>();
+      auto blob = r.get(table::blobs, sha);
+      if (!blob || !*blob) note("blobs: missing " + sha);
+      else if (engine::sha256_hex(**blob) != sha) note("blobs: content of " + sha + " does not match its hash");
+      return true;
+    });
+    if (!sa) return std::move(sa).error();
+    auto v = verify_audit(r, progress);
+    if (!v) return std::move(v).error();
+    rep.audit = std::move(*v);
+    return rep;
+  });
+}
+
+result<void> task_store::backup(const fs::path& dir) const { return m->environment.copy_to(dir); }
+
+}  // namespace agentos::runtime
