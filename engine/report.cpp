@@ -75,34 +75,99 @@ ordered_json rule_json(const engine::rule_graph& graph, engine::rule_id id, cons
   return j;
 }
 
+void append_json_string(std::string& out, std::string_view s) {
+  static constexpr char hex[] = "0123456789abcdef";
+  out.push_back('"');
+  std::size_t run = 0;  // start of the pending run of characters that need no escape
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        out += "\\u00";
+        out.push_back(hex[c >> 4]);
+        out.push_back(hex[c & 0xf]);
+    }
+  }
+  out.append(s.data() + run, s.size() - run);
+  out.push_back('"');
+}
+
+namespace {
+
+void append_name_or_null(std::string& out, const std::string& name) {
+  if (name.empty())
+    out += "null";
+  else
+    append_json_string(out, name);
+}
+
+}  // namespace
+
+void append_decision_json(std::string& out, const engine::rule_graph& graph, const engine::decision& d) {
+  out += d.allowed ? "{\"allowed\":true,\"effect\":\"allow\",\"from\":" : "{\"allowed\":false,\"effect\":\"deny\",\"from\":";
+  append_name_or_null(out, state_name(graph, d.from));
+  out += ",\"event\":";
+  append_name_or_null(out, event_name(graph, d.event));
+  out += ",\"target\":";
+  append_name_or_null(out, state_name(graph, d.target));
+  out += ",\"edge\":";
+  if (d.edge == engine::no_rule)
+    out += "null";
+  else
+    append_json_string(out, graph.rule(d.edge).name);
+  out += ",\"matched\":[";
+  for (std::size_t i = 0; i < d.matched.size(); ++i) {
+    if (i) out.push_back(',');
+    append_json_string(out, graph.rule(d.matched[i]).name);
+  }
+  out += "],\"reasons\":[";
+  for (std::size_t i = 0; i < d.reasons.size(); ++i) {
+    const engine::deny_reason& r = d.reasons[i];
+    if (i) out.push_back(',');
+    out += "{\"kind\":";
+    append_json_string(out, kind_id(r.kind));
+    out += ",\"rule\":";
+    if (r.rule == engine::no_rule)
+      out += "null";
+    else
+      append_json_string(out, graph.rule(r.rule).name);
+    out += ",\"message\":";
+    append_json_string(out, r.message);
+    out.push_back('}');
+  }
+  out += "],\"obligations\":[";
+  for (std::size_t i = 0; i < d.obligations.size(); ++i) {
+    const engine::obligation_hit& o = d.obligations[i];
+    if (i) out.push_back(',');
+    out += o.action == ast::obligation_action_kind::notify ? "{\"action\":\"notify\",\"target\":"
+                                                           : "{\"action\":\"require_review\",\"target\":";
+    append_json_string(out, engine::target_text(graph, o.who));
+    out += ",\"rule\":";
+    append_json_string(out, graph.rule(o.rule).name);
+    out.push_back('}');
+  }
+  out += "],\"version\":";
+  append_json_string(out, d.version);
+  out.push_back('}');
+}
+
 ordered_json decision_json(const engine::rule_graph& graph, const engine::decision& d,
                            const dsl::source_manager* sources, bool with_escalations) {
-  ordered_json j;
-  j["allowed"] = d.allowed;
-  j["effect"] = d.allowed ? "allow" : "deny";
-  j["from"] = name_or_null(state_name(graph, d.from));
-  j["event"] = name_or_null(event_name(graph, d.event));
-  j["target"] = name_or_null(state_name(graph, d.target));
-  j["edge"] = d.edge == engine::no_rule ? ordered_json(nullptr) : ordered_json(graph.rule(d.edge).name);
-  j["matched"] = ordered_json::array();
-  for (const engine::rule_id id : d.matched) j["matched"].push_back(rule_json(graph, id, sources));
-  j["reasons"] = ordered_json::array();
-  for (const engine::deny_reason& r : d.reasons) {
-    ordered_json reason;
-    reason["kind"] = std::string(kind_id(r.kind));
-    reason["rule"] = r.rule == engine::no_rule ? ordered_json(nullptr) : ordered_json(graph.rule(r.rule).name);
-    reason["message"] = std::string(r.message);
-    j["reasons"].push_back(std::move(reason));
+  std::string core;
+  append_decision_json(core, graph, d);
+  ordered_json j = ordered_json::parse(core);
+  if (sources != nullptr) {
+    j["matched"] = ordered_json::array();
+    for (const engine::rule_id id : d.matched) j["matched"].push_back(rule_json(graph, id, sources));
   }
-  j["obligations"] = ordered_json::array();
-  for (const engine::obligation_hit& o : d.obligations) {
-    ordered_json ob;
-    ob["action"] = o.action == ast::obligation_action_kind::notify ? "notify" : "require_review";
-    ob["target"] = target_json(graph, o.who);
-    ob["rule"] = graph.rule(o.rule).name;
-    j["obligations"].push_back(std::move(ob));
-  }
-  j["version"] = std::string(d.version);
   if (d.route) {
     ordered_json route;
     route["rule"] = d.route->routed() ? ordered_json(graph.rule(d.route->rule).name) : ordered_json(nullptr);

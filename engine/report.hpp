@@ -30,6 +30,15 @@ namespace agentos::engine {
 [[nodiscard]] nlohmann::ordered_json rule_json(const engine::rule_graph& graph, engine::rule_id id,
                                                const dsl::source_manager* sources);
 
+// Appends `s` as a JSON string literal (quoted, escaped).
+void append_json_string(std::string& out, std::string_view s);
+
+// The core of a decision as compact JSON text, written without building a JSON tree (the
+// runtime writes one per transition into its audit log): allowed, effect, from, event, target,
+// edge, matched (names), reasons, obligations, version. Deterministic: the same decision always
+// gives the same bytes.
+void append_decision_json(std::string& out, const engine::rule_graph& graph, const engine::decision& d);
+
 // The decision JSON of `agentos eval`. The route and mode/gates keys are present only when the
 // decision carries them (decide_options asked for them); escalations when `with_escalations`.
 [[nodiscard]] nlohmann::ordered_json decision_json(const engine::rule_graph& graph, const engine::decision& d,

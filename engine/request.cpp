@@ -155,6 +155,11 @@ void request::clear_actor() {
   at(slot::actor_capabilities) = value::of_texts(nullptr, 0);
 }
 
+void request::borrow_attributes(const request& base) {
+  if (base.m_token != m_token) throw std::logic_error("engine: borrow_attributes across policy versions");
+  std::copy(base.m_slots.begin() + builtin_slot_count, base.m_slots.end(), m_slots.begin() + builtin_slot_count);
+}
+
 void request::set_event(std::int32_t event) { at(slot::event) = event < 0 ? value::absent() : value::of_scalar(event); }
 void request::set_now(std::int64_t ms) {
   at(slot::now) = value::of_scalar(ms);

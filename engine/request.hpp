@@ -111,6 +111,10 @@ class request {
   void set_attribute(std::int32_t index, std::string_view string);
   void set_attribute(std::int32_t index, std::span<const std::string_view> strings);
   void clear_attribute(std::int32_t index);  // back to its default
+  // Every declared attribute as `base` has it, without copying strings: the values point into
+  // `base`'s storage, so `base` must outlive this request. Both must be for the same graph. This
+  // lets a caller keep one built request per task and stamp out cheap per-decision copies.
+  void borrow_attributes(const request& base);
 
   // --- actor
   void set_actor(std::string_view id, std::int32_t role, std::int32_t kind);

@@ -7,6 +7,8 @@ packages=(
   build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
   tao-pegtl-dev libboost-dev liblmdb-dev lmdb-utils nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev graphviz
+  libsqlite3-dev sqlite3
+  libssl-dev
 )
 
 missing=()

@@ -36,24 +36,29 @@ std::optional<audit_entry> decode(std::string_view key, std::string_view value) 
 
 }  // namespace
 
-result<std::uint64_t> append_audit(kv::writer& w, audit_head& head, json record) {
+result<std::uint64_t> append_audit_text(kv::writer& w, audit_head& head, std::string_view fields) {
   const std::uint64_t seq = head.next_seq;
-  record["seq"] = seq;
-  record["prev"] = head.last_hash;
-  const std::string bytes = record.dump();
-  std::string hash = chain_hash(head.last_hash, bytes);
   std::string value;
-  value.reserve(65 + bytes.size());
-  value.append(hash).push_back(' ');
-  value.append(bytes);
+  value.reserve(64 + 1 + 90 + fields.size());
+  value.append(64, '0');  // the hash, filled in below
+  value += " {\"seq\":";
+  value += std::to_string(seq);
+  value += ",\"prev\":\"";
+  value += head.last_hash;
+  value += "\",";
+  value += fields;
+  value.push_back('}');
+  std::string hash = chain_hash(head.last_hash, std::string_view(value).substr(65));
+  value.replace(0, 64, hash);
   if (auto r = w.put(table::audit, kv::be64(seq), value); !r) return std::move(r).error();
   head.next_seq = seq + 1;
   head.last_hash = std::move(hash);
   return seq;
 }
 
-json transition_output(const engine::rule_graph& g, const engine::decision& d) {
-  return json(engine::decision_json(g, d, nullptr, false));
+result<std::uint64_t> append_audit(kv::writer& w, audit_head& head, const json& record) {
+  const std::string text = record.dump();  // "{...}"
+  return append_audit_text(w, head, std::string_view(text).substr(1, text.size() - 2));
 }
 
 json intake_output(const engine::rule_graph& g, const engine::route_result& r, const engine::gate_result& gate) {
@@ -123,7 +128,11 @@ class replayer {
     }
     engine::decision_buffer& buf = m_buffers[version];
     const std::string kind = rec.value("kind", std::string());
-    if (kind == "transition") return std::optional<json>{transition_output(graph, engine::decide(graph, *built.value, buf))};
+    if (kind == "transition") {
+      std::string text;
+      engine::append_decision_json(text, graph, engine::decide(graph, *built.value, buf));
+      return std::optional<json>{json::parse(text)};
+    }
     if (kind == "intake") {
       const auto route = engine::route(graph, *built.value, buf);
       const auto gate = engine::gate(graph, *built.value, buf);

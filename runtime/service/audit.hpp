@@ -29,7 +29,10 @@ namespace agentos::runtime {
 struct audit_head;
 
 // Appends `record` (kind, at, task, actor, ... set by the caller), filling seq and prev.
-[[nodiscard]] result<std::uint64_t> append_audit(kv::writer& w, audit_head& head, nlohmann::json record);
+[[nodiscard]] result<std::uint64_t> append_audit(kv::writer& w, audit_head& head, const nlohmann::json& record);
+// The same for a record already written as JSON text: `fields` is the inside of the object
+// (`"kind":"transition",...` without braces); the record becomes {"seq":..,"prev":..,<fields>}.
+[[nodiscard]] result<std::uint64_t> append_audit_text(kv::writer& w, audit_head& head, std::string_view fields);
 
 struct audit_entry {
   std::uint64_t seq = 0;
@@ -37,8 +40,8 @@ struct audit_entry {
   nlohmann::json record;
 };
 
-// The outputs recorded for (and recomputed from) each decision kind.
-[[nodiscard]] nlohmann::json transition_output(const engine::rule_graph& g, const engine::decision& d);
+// The outputs recorded for (and recomputed from) each decision kind. A transition's output is
+// engine::append_decision_json's text.
 [[nodiscard]] nlohmann::json intake_output(const engine::rule_graph& g, const engine::route_result& r,
                                            const engine::gate_result& gate);
 [[nodiscard]] nlohmann::json escalation_output(const engine::rule_graph& g,

@@ -1,13 +1,16 @@
 #include "runtime/service/pipeline.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <set>
+#include <unordered_map>
 
 #include "engine/explain.hpp"
 #include "engine/report.hpp"
 #include "engine/request_json.hpp"
 #include "engine/sha256.hpp"
 #include "runtime/service/audit.hpp"
+#include "runtime/service/task_record.hpp"
 
 namespace agentos::runtime {
 
@@ -26,9 +29,6 @@ std::string_view to_string(outcome_status s) {
   return "failed";
 }
 
-policy_context::policy_context(compiled_policy policy, pipeline_limits limits)
-    : m_policy(std::move(policy)), m_limits(limits), m_clock(*m_policy.graph, limits.poll_interval_ms),
-      m_buffer(*m_policy.graph) {}
 
 namespace {
 
@@ -110,80 +110,122 @@ std::string actor_id(const json& actor) {
   return {};
 }
 
-// ---- tasks
-
-result<std::optional<json>> load_task(kv::reader& r, std::string_view id) {
-  auto raw = r.get(table::tasks, id);
-  if (!raw) return std::move(raw).error();
-  if (!*raw) return std::optional<json>{};
-  json rec = json::parse(**raw, nullptr, false);
-  if (rec.is_discarded() || !rec.is_object() || !rec.contains("task"))
-    return store_error{store_errc::corrupt, 0, "tasks/" + std::string(id) + ": record is not valid JSON"};
-  return std::optional<json>{std::move(rec)};
-}
+// ---- the task cache
 
 std::string str(const json& j, const char* key) {
   const auto it = j.find(key);
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
-// Keeps the secondary indexes in step with a task record: `before` is null for a new task.
-result<void> write_task(kv::writer& w, const json* before, const json& after) {
-  const std::string id = str(after, "id");
-  const json& t = after["task"];
-  auto reindex = [&](table tb, const std::string& old_v, const std::string& new_v, bool had, bool has) -> result<void> {
-    if (had && has && old_v == new_v) return {};
-    if (had)
-      if (auto r = w.del(tb, index_key(old_v, id)); !r) return std::move(r).error();
-    if (has)
+}  // namespace
+
+struct policy_context::cache {
+  struct entry {
+    task_record rec;
+    std::unique_ptr<engine::request> base;  // the task's attributes, built once
+  };
+  std::unordered_map<std::string, entry> map;
+  static constexpr std::size_t capacity = 100'000;
+};
+
+policy_context::policy_context(compiled_policy policy, pipeline_limits limits)
+    : m_policy(std::move(policy)), m_limits(limits), m_clock(*m_policy.graph, limits.poll_interval_ms),
+      m_buffer(*m_policy.graph), m_cache(std::make_unique<cache>()) {}
+policy_context::~policy_context() = default;
+void policy_context::forget(std::string_view task_id) { m_cache->map.erase(std::string(task_id)); }
+void policy_context::forget_all() { m_cache->map.clear(); }
+
+namespace {
+
+using cache_entry = policy_context::cache::entry;
+
+// Builds a request from JSON (the slow path: cache misses, unusual actors, replay).
+engine::request_result request_from_text(const std::string& text, const engine::rule_graph& g) {
+  return engine::request_from_json(json::parse(text), g);
+}
+
+std::string request_text(const std::string* event, std::int64_t now, const task_record& t, const std::string* actor) {
+  std::string out = "{";
+  if (event) {
+    out += "\"event\":";
+    engine::append_json_string(out, *event);
+    out.push_back(',');
+  }
+  out += "\"now\":" + std::to_string(now) + ",\"task\":";
+  append_request_task_json(out, t);
+  if (actor && !actor->empty() && *actor != "{}") {
+    out += ",\"actor\":";
+    out += *actor;
+  }
+  out.push_back('}');
+  return out;
+}
+
+// The cached entry for a task, loading and decoding it on a miss. null when there is no task.
+result<cache_entry*> load_task(kv::reader& r, policy_context& p, const std::string& id) {
+  auto& map = p.tasks().map;
+  if (auto it = map.find(id); it != map.end()) return &it->second;
+  auto raw = r.get(table::tasks, id);
+  if (!raw) return std::move(raw).error();
+  if (!*raw) return static_cast<cache_entry*>(nullptr);
+  auto rec = decode_task(**raw);
+  if (!rec) return store_error{store_errc::corrupt, 0, "tasks/" + id + ": record is malformed"};
+  auto built = request_from_text(request_text(nullptr, 0, *rec, nullptr), p.graph());
+  if (!built.ok())
+    return store_error{store_errc::invalid, 0,
+                       "tasks/" + id + ": stored task does not fit the active policy: " + built.errors[0].pointer + ": " +
+                           built.errors[0].message};
+  if (map.size() >= policy_context::cache::capacity) map.clear();
+  auto& e = map[id];
+  e.rec = std::move(*rec);
+  e.base = std::make_unique<engine::request>(std::move(*built.value));
+  return &e;
+}
+
+// The fields the secondary indexes are keyed on, as they were before a change.
+struct indexed {
+  std::string state, project, assignee;
+  std::optional<std::int64_t> due_at;
+};
+indexed indexed_fields(const task_record& t) { return {t.state, t.project, t.assignee, t.due_at}; }
+
+// Keeps the secondary indexes in step: `before` is null for a new task.
+result<void> write_task(kv::writer& w, const indexed* before, const task_record& after) {
+  const std::string& id = after.id;
+  auto reindex = [&](table tb, const std::string* old_v, const std::string& new_v) -> result<void> {
+    if (old_v && *old_v == new_v) return {};
+    if (old_v && !old_v->empty())
+      if (auto r = w.del(tb, index_key(*old_v, id)); !r) return std::move(r).error();
+    if (!new_v.empty())
       if (auto r = w.put(tb, index_key(new_v, id), {}); !r) return std::move(r).error();
     return {};
   };
-  const json empty = json::object();
-  const json& bt = before ? (*before)["task"] : empty;
-  if (auto r = reindex(table::by_state, str(bt, "state"), str(t, "state"), before != nullptr, true); !r) return r;
-  if (auto r = reindex(table::by_project, str(bt, "project"), str(t, "project"), before && !str(bt, "project").empty(),
-                       !str(t, "project").empty());
-      !r)
-    return r;
-  if (auto r = reindex(table::by_assignee, str(bt, "assignee"), str(t, "assignee"),
-                       before && !str(bt, "assignee").empty(), !str(t, "assignee").empty());
-      !r)
-    return r;
-  auto due = [](const json* rec) -> std::optional<std::int64_t> {
-    if (!rec) return std::nullopt;
-    const auto it = rec->find("due_at");
-    if (it == rec->end() || !it->is_number_integer()) return std::nullopt;
-    return it->get<std::int64_t>();
-  };
-  const auto old_due = due(before);
-  const auto new_due = due(&after);
-  if (old_due != new_due) {
+  if (auto r = reindex(table::by_state, before ? &before->state : nullptr, after.state); !r) return r;
+  if (auto r = reindex(table::by_project, before ? &before->project : nullptr, after.project); !r) return r;
+  if (auto r = reindex(table::by_assignee, before ? &before->assignee : nullptr, after.assignee); !r) return r;
+  const std::optional<std::int64_t> old_due = before ? before->due_at : std::nullopt;
+  if (old_due != after.due_at) {
     if (old_due)
       if (auto r = w.del(table::by_due, due_key(*old_due, id)); !r) return std::move(r).error();
-    if (new_due)
-      if (auto r = w.put(table::by_due, due_key(*new_due, id), {}); !r) return std::move(r).error();
+    if (after.due_at)
+      if (auto r = w.put(table::by_due, due_key(*after.due_at, id), {}); !r) return std::move(r).error();
   }
-  return w.put(table::tasks, id, after.dump());
+  return w.put(table::tasks, id, encode(after));
 }
 
-result<std::uint64_t> append_outbox(kv::writer& w, audit_head& head, json event) {
+result<std::uint64_t> append_outbox_text(kv::writer& w, audit_head& head, std::string_view fields) {
   const std::uint64_t seq = head.next_outbox;
-  event["seq"] = seq;
-  if (auto r = w.put(table::outbox, kv::be64(seq), event.dump()); !r) return std::move(r).error();
+  std::string value = "{\"seq\":" + std::to_string(seq) + ",";
+  value += fields;
+  value.push_back('}');
+  if (auto r = w.put(table::outbox, kv::be64(seq), value); !r) return std::move(r).error();
   ++head.next_outbox;
   return seq;
 }
 
-// ---- requests
-
-json request_json(const json* event, std::int64_t now, const json& task, const json* actor) {
-  json j = json::object();
-  if (event) j["event"] = *event;
-  j["now"] = now;
-  j["task"] = task;
-  if (actor && actor->is_object() && !actor->empty()) j["actor"] = *actor;
-  return j;
+result<std::uint64_t> append_outbox(kv::writer& w, audit_head& head, const json& event) {
+  const std::string text = event.dump();
+  return append_outbox_text(w, head, std::string_view(text).substr(1, text.size() - 2));
 }
 
 json errors_json(const std::vector<engine::request_error>& errors) {
@@ -203,9 +245,7 @@ std::string first_error(const std::vector<engine::request_error>& errors) {
 result<json> resolve_actor(kv::reader& r, const engine::rule_graph& g, const json& actor) {
   if (!actor.is_object()) return actor;
   const std::string id = actor_id(actor);
-  if (id.empty() || actor.contains("role")) return actor;
-  for (const auto& a : g.policy().agents)
-    if (a.name == id) return actor;
+  if (id.empty() || actor.contains("role") || g.find_agent(id) >= 0) return actor;
   auto raw = r.get(table::agents, id);
   if (!raw) return std::move(raw).error();
   if (!*raw) return actor;
@@ -269,7 +309,7 @@ result<std::optional<assignment>> parse_assign_to(kv::reader& r, const engine::r
                                                   std::string& error) {
   if (s.rfind("role:", 0) == 0) {
     const std::string role = s.substr(5);
-    if (g.policy().find_role(role) < 0) {
+    if (g.find_role(role) < 0) {
       error = "unknown role `" + role + "`";
       return std::optional<assignment>{};
     }
@@ -278,8 +318,8 @@ result<std::optional<assignment>> parse_assign_to(kv::reader& r, const engine::r
     return std::optional<assignment>{*a};
   }
   const std::string id = s.rfind("agent:", 0) == 0 ? s.substr(6) : s;
-  for (const auto& a : g.policy().agents)
-    if (a.name == id) return std::optional<assignment>{assignment{a.name, role_name(g, a.role)}};
+  if (const std::int32_t a = g.find_agent(id); a >= 0)
+    return std::optional<assignment>{assignment{id, role_name(g, g.policy().agents[static_cast<std::size_t>(a)].role)}};
   auto raw = r.get(table::agents, id);
   if (!raw) return std::move(raw).error();
   if (*raw) {
@@ -290,73 +330,86 @@ result<std::optional<assignment>> parse_assign_to(kv::reader& r, const engine::r
   return std::optional<assignment>{};
 }
 
-void set_assignment(json& task, const assignment& a) {
-  task["assignee"] = a.agent;
-  if (a.role.empty())
-    task.erase("assignee_role");
-  else
-    task["assignee_role"] = a.role;
-}
+// ---- the request for a decision
 
-void set_assignment(engine::request& req, const engine::rule_graph& g, const assignment& a) {
-  if (a.agent.empty())
+// The task's fields into `req` (whose attributes come from the cached base).
+void stamp(engine::request& req, const engine::rule_graph& g, const task_record& t) {
+  req.set_id(t.id);
+  req.set_project(t.project);
+  std::vector<std::string_view> labels(t.labels.begin(), t.labels.end());
+  req.set_labels(labels);
+  req.set_state(g.find_state(t.state));
+  req.set_mode(t.mode == "plan_first" ? engine::mode_plan_first : engine::mode_direct);
+  if (t.assignee.empty())
     req.clear_assignee();
   else
-    req.set_assignee(a.agent);
-  req.set_assignee_role(a.role.empty() ? -1 : g.policy().find_role(a.role));
+    req.set_assignee(t.assignee);
+  req.set_assignee_role(t.assignee_role.empty() ? -1 : g.find_role(t.assignee_role));
+  req.set_attempts(t.attempts);
+  req.set_entered_at(t.entered_at);
+  req.set_created_at(t.created_at);
+  req.set_escalation_requested(t.escalation_requested);
+}
+
+// An actor the fast path can set directly: {"id": X} with X an agent the policy declares.
+bool stamp_actor(engine::request& req, const engine::rule_graph& g, const json& actor) {
+  if (!actor.is_object() || actor.size() != 1) return false;
+  const std::string id = actor_id(actor);
+  const std::int32_t a = g.find_agent(id);
+  if (a < 0) return false;
+  const auto& agent = g.policy().agents[static_cast<std::size_t>(a)];
+  req.set_actor(id, agent.role, static_cast<std::int32_t>(agent.kind));
+  std::vector<std::string_view> caps(agent.capabilities.begin(), agent.capabilities.end());
+  req.set_capabilities(caps);
+  return true;
 }
 
 // ---- escalations
 
 // Evaluates the escalation rules on `req` (whose `now` is set) and records the rules that started
 // to hold since the last evaluation (edge-triggered: a rule that keeps holding fires once).
-// Updates rec["escalations"] and rec["due_at"]. Returns the newly fired hits as JSON.
-result<json> evaluate_escalations(kv::writer& w, policy_context& p, audit_head& head, json& rec,
-                                  const engine::request& req, std::int64_t now, const json& input) {
+// Updates rec.escalations and rec.due_at; appends the newly fired hits to `fired`.
+result<void> evaluate_escalations(kv::writer& w, policy_context& p, audit_head& head, task_record& rec,
+                                  const engine::request& req, std::int64_t now, json* fired) {
   const engine::rule_graph& g = p.graph();
-  json fired = json::array();
-  const bool terminal = [&] {
-    const std::int32_t s = req.state();
-    return s >= 0 && g.policy().states[static_cast<std::size_t>(s)].terminal;
-  }();
-  std::set<std::string> before;
-  if (const auto it = rec.find("escalations"); it != rec.end() && it->is_array())
-    for (const auto& n : *it)
-      if (n.is_string()) before.insert(n.get<std::string>());
-  std::set<std::string> now_holding;
+  const std::int32_t s = req.state();
+  const bool terminal = s >= 0 && g.policy().states[static_cast<std::size_t>(s)].terminal;
+  std::vector<std::string> holding;
   if (!terminal) {
     const auto hits = engine::escalations(g, req, p.buffer());
     std::vector<engine::escalation_hit> fresh;
     for (const auto& h : hits) {
       const std::string& name = g.rule(h.rule).name;
-      now_holding.insert(name);
-      if (!before.count(name)) fresh.push_back(h);
+      holding.push_back(name);
+      if (std::find(rec.escalations.begin(), rec.escalations.end(), name) == rec.escalations.end())
+        fresh.push_back(h);
     }
     if (!fresh.empty()) {
+      json input = json::parse(request_text(nullptr, now, rec, nullptr));
       json record = {{"kind", "escalation"},
                      {"at", now},
-                     {"task", rec["id"]},
+                     {"task", rec.id},
                      {"actor", nullptr},
                      {"event", nullptr},
                      {"effect", "escalate"},
                      {"policy", g.version()},
-                     {"input", input},
+                     {"input", std::move(input)},
                      {"output", escalation_output(g, hits)}};
-      auto seq = append_audit(w, head, std::move(record));
+      auto seq = append_audit(w, head, record);
       if (!seq) return std::move(seq).error();
       for (const auto& h : fresh) {
         const std::string target = engine::target_text(g, engine::resolve(g, req, h.to));
-        json ev = {{"type", "task.escalated"}, {"at", now},         {"task", rec["id"]},
+        json ev = {{"type", "task.escalated"}, {"at", now},         {"task", rec.id},
                    {"rule", g.rule(h.rule).name}, {"target", target}, {"audit_seq", *seq}};
         if (auto o = append_outbox(w, head, ev); !o) return std::move(o).error();
-        fired.push_back({{"task", rec["id"]}, {"rule", g.rule(h.rule).name}, {"target", target}, {"audit_seq", *seq}});
+        if (fired) fired->push_back({{"task", rec.id}, {"rule", g.rule(h.rule).name}, {"target", target}, {"audit_seq", *seq}});
       }
     }
   }
-  rec["escalations"] = json(std::vector<std::string>(now_holding.begin(), now_holding.end()));
-  const auto due = terminal ? std::nullopt : p.clock().next_due(req, now);
-  rec["due_at"] = due ? json(*due) : json(nullptr);
-  return fired;
+  std::sort(holding.begin(), holding.end());
+  rec.escalations = std::move(holding);
+  rec.due_at = terminal ? std::nullopt : p.clock().next_due(req, now);
+  return {};
 }
 
 // ---- idempotency
@@ -384,6 +437,12 @@ result<outcome> remember(kv::writer& w, const std::string& key, outcome o) {
   return o;
 }
 
+outcome::task_brief brief_of(const task_record& t) { return {t.id, t.state, {}, t.assignee, t.version}; }
+
+json task_summary(const task_record& t) {
+  return {{"id", t.id}, {"version", t.version}, {"state", t.state}, {"assignee", t.assignee}};
+}
+
 // ---- create
 
 result<outcome> apply_create(kv::writer& w, policy_context& p, audit_head& head, const create_op& op) {
@@ -393,14 +452,31 @@ result<outcome> apply_create(kv::writer& w, policy_context& p, audit_head& head,
   }
   const engine::rule_graph& g = p.graph();
   if (!op.task.is_object()) return make(outcome_status::invalid, "request.invalid", "task must be a JSON object");
+  static const std::set<std::string> store_owned = {"id",         "state",      "mode",        "assignee",
+                                                    "assignee_role", "attempts", "entered_at", "created_at",
+                                                    "escalation_requested", "time_in_state", "age"};
+  task_record rec;
+  json attributes = json::object();
   for (const auto& [key, value] : op.task.items()) {
-    static const std::set<std::string> store_owned = {"id",        "state",      "mode",        "assignee",
-                                                      "assignee_role", "attempts", "entered_at", "created_at",
-                                                      "escalation_requested", "time_in_state", "age"};
     if (store_owned.count(key))
       return make(outcome_status::invalid, "request.invalid",
                   "/task/" + key + ": set by the store, not by the caller (routing, the plan gate and transitions own it)",
                   {{"errors", json::array({{{"pointer", "/task/" + key}, {"message", "set by the store"}}})}});
+    if (key == "project") {
+      if (!value.is_string()) return make(outcome_status::invalid, "request.invalid", "/task/project: expected a string");
+      rec.project = value.get<std::string>();
+    } else if (key == "labels") {
+      if (!value.is_array()) return make(outcome_status::invalid, "request.invalid", "/task/labels: expected an array of strings");
+      for (const auto& l : value) {
+        if (!l.is_string()) return make(outcome_status::invalid, "request.invalid", "/task/labels: expected an array of strings");
+        rec.labels.push_back(l.get<std::string>());
+      }
+    } else if (key == "attributes") {
+      if (!value.is_object()) return make(outcome_status::invalid, "request.invalid", "/task/attributes: expected an object");
+      for (const auto& [k, v] : value.items()) attributes[k] = v;
+    } else {
+      attributes[key] = value;
+    }
   }
   std::string id = op.id;
   if (id.empty()) {
@@ -418,19 +494,18 @@ result<outcome> apply_create(kv::writer& w, policy_context& p, audit_head& head,
   if (!existing) return std::move(existing).error();
   if (*existing) return make(outcome_status::conflict, "task.exists", "task " + id + " already exists");
 
-  json t = op.task;
-  t["id"] = id;
-  t["state"] = g.policy().states[static_cast<std::size_t>(g.initial_state())].name;
-  t["mode"] = "direct";
-  t["attempts"] = 0;
-  t["entered_at"] = op.now;
-  t["created_at"] = op.now;
-  t["escalation_requested"] = false;
+  rec.id = id;
+  rec.state = g.policy().states[static_cast<std::size_t>(g.initial_state())].name;
+  rec.entered_at = rec.created_at = rec.updated_at = op.now;
+  rec.attributes = attributes.dump();
+  rec.policy = g.version();
 
   auto actor = resolve_actor(w, g, op.actor);
   if (!actor) return std::move(actor).error();
-  const json input = request_json(nullptr, op.now, t, &*actor);
-  auto built = engine::request_from_json(input, g);
+  rec.created_by = actor_id(*actor);
+  const std::string actor_text = actor->is_object() && !actor->empty() ? actor->dump() : std::string();
+  const std::string input_text = request_text(nullptr, op.now, rec, &actor_text);
+  auto built = request_from_text(input_text, g);
   if (!built.ok())
     return make(outcome_status::invalid, "request.invalid", first_error(built.errors),
                 {{"errors", errors_json(built.errors)}});
@@ -445,38 +520,35 @@ result<outcome> apply_create(kv::writer& w, policy_context& p, audit_head& head,
     if (!a) return std::move(a).error();
     who = *a;
   }
-  set_assignment(t, who);
-  t["mode"] = engine::mode_name(gate_r.mode);
-  set_assignment(req, g, who);
-  req.set_mode(gate_r.mode);
+  rec.assignee = who.agent;
+  rec.assignee_role = who.role;
+  rec.mode = engine::mode_name(gate_r.mode);
+  rec.intake = intake.dump();
+  rec.visited = {rec.state};
+  stamp(req, g, rec);
   req.clear_actor();
 
-  json rec = {{"id", id},
-              {"version", 1},
-              {"task", t},
-              {"created_by", actor_id(*actor)},
-              {"updated_at", op.now},
-              {"policy", g.version()},
-              {"intake", intake},
-              {"visited", json::array({t["state"]})},
-              {"escalations", json::array()},
-              {"artifacts", json::object()}};
-
-  json record = {{"kind", "intake"},     {"at", op.now},   {"task", id},           {"actor", actor_id(*actor)},
-                 {"event", nullptr},     {"effect", "route"}, {"policy", g.version()}, {"input", input},
+  json record = {{"kind", "intake"},  {"at", op.now},      {"task", id},           {"actor", rec.created_by},
+                 {"event", nullptr},  {"effect", "route"}, {"policy", g.version()}, {"input", json::parse(input_text)},
                  {"output", intake}};
-  auto seq = append_audit(w, head, std::move(record));
+  auto seq = append_audit(w, head, record);
   if (!seq) return std::move(seq).error();
-  auto fired = evaluate_escalations(w, p, head, rec, req, op.now, request_json(nullptr, op.now, t, nullptr));
-  if (!fired) return std::move(fired).error();
+  json fired = json::array();
+  if (auto r = evaluate_escalations(w, p, head, rec, req, op.now, &fired); !r) return std::move(r).error();
   if (auto r = write_task(w, nullptr, rec); !r) return std::move(r).error();
-  json ev = {{"type", "task.created"}, {"at", op.now},        {"task", id},       {"assignee", t["assignee"]},
-             {"mode", t["mode"]},      {"state", t["state"]}, {"audit_seq", *seq}};
+  json ev = {{"type", "task.created"}, {"at", op.now},    {"task", id},       {"assignee", rec.assignee},
+             {"mode", rec.mode},       {"state", rec.state}, {"audit_seq", *seq}};
   if (auto o = append_outbox(w, head, ev); !o) return std::move(o).error();
-  return remember(w, op.idempotency_key,
-                  make(outcome_status::applied, "task.created", "created " + id + " (" + str(t, "mode") + ", " +
-                                                                    (who.agent.empty() ? "unassigned" : "assigned to " + who.agent) + ")",
-                       {{"task", rec}, {"audit_seq", *seq}, {"escalations", *fired}}));
+  json body = {{"task", to_json(rec)}, {"audit_seq", *seq}, {"escalations", std::move(fired)}};
+  const std::string message = "created " + id + " (" + rec.mode + ", " +
+                              (who.agent.empty() ? std::string("unassigned") : "assigned to " + who.agent) + ")";
+  // Cache it: the next transitions on a new task are the common case.
+  auto& map = p.tasks().map;
+  if (map.size() >= policy_context::cache::capacity) map.clear();
+  auto& e = map[id];
+  e.rec = std::move(rec);
+  e.base = std::make_unique<engine::request>(std::move(req));
+  return remember(w, op.idempotency_key, make(outcome_status::applied, "task.created", message, std::move(body)));
 }
 
 // ---- transition
@@ -487,16 +559,16 @@ result<outcome> apply_transition(kv::writer& w, policy_context& p, audit_head& h
     return std::move(**prior);
   }
   const engine::rule_graph& g = p.graph();
-  auto loaded = load_task(w, op.task_id);
+  auto loaded = load_task(w, p, op.task_id);
   if (!loaded) return std::move(loaded).error();
-  if (!*loaded) return make(outcome_status::not_found, "task.not_found", "no task " + op.task_id);
-  json rec = std::move(**loaded);
-  const std::uint64_t version = rec["version"].get<std::uint64_t>();
-  if (op.expected_version != 0 && op.expected_version != version)
+  if (*loaded == nullptr) return make(outcome_status::not_found, "task.not_found", "no task " + op.task_id);
+  cache_entry& entry = **loaded;
+  task_record& rec = entry.rec;
+  if (op.expected_version != 0 && op.expected_version != rec.version)
     return make(outcome_status::conflict, "task.version_conflict",
-                "task " + op.task_id + " is at version " + std::to_string(version) + ", not " +
+                "task " + op.task_id + " is at version " + std::to_string(rec.version) + ", not " +
                     std::to_string(op.expected_version),
-                {{"task", rec}});
+                {{"task", task_summary(rec)}});
   if (op.artifact) {
     const auto& a = *op.artifact;
     if (!valid_kind(a.kind))
@@ -517,129 +589,210 @@ result<outcome> apply_transition(kv::writer& w, policy_context& p, audit_head& h
     if (!*a) return make(outcome_status::invalid, "request.bad_assignee", error);
     reassigned = *a;
   }
-  auto actor = resolve_actor(w, g, op.actor);
-  if (!actor) return std::move(actor).error();
-  const json event = op.event;
-  const json input = request_json(&event, op.now, rec["task"], &*actor);
-  auto built = engine::request_from_json(input, g);
-  if (!built.ok())
-    return make(outcome_status::invalid, "request.invalid", first_error(built.errors),
-                {{"errors", errors_json(built.errors)}});
-  engine::request& req = *built.value;
-  const engine::decision d = engine::decide(g, req, p.buffer());
-  const json output = transition_output(g, d);
-  const std::string who = actor_id(*actor);
+  const std::int32_t event = g.find_event(op.event);
+  if (event < 0)
+    return make(outcome_status::invalid, "request.invalid", "/event: unknown event `" + op.event + "`",
+                {{"errors", json::array({{{"pointer", "/event"}, {"message", "unknown event `" + op.event + "`"}}})}});
 
-  json record = {{"kind", "transition"}, {"at", op.now},     {"task", op.task_id},    {"actor", who},
-                 {"event", op.event},    {"effect", d.allowed ? "allow" : "deny"}, {"policy", g.version()},
-                 {"input", input},       {"output", output}};
-  auto seq = append_audit(w, head, std::move(record));
+  // The request: the fast path stamps the cached task into a fresh request; an actor the policy
+  // does not declare goes through the JSON path, which resolves and validates it.
+  std::optional<engine::request> fast;
+  engine::request_result slow;
+  engine::request* req_ptr = nullptr;
+  fast.emplace(g);
+  const bool fast_actor = stamp_actor(*fast, g, op.actor);
+  result<json> actor = fast_actor ? result<json>(json()) : resolve_actor(w, g, op.actor);
+  if (!actor) return std::move(actor).error();
+  const json& actor_json = fast_actor ? op.actor : *actor;
+  std::string actor_text;
+  if (fast_actor) {
+    actor_text = "{\"id\":";
+    engine::append_json_string(actor_text, actor_id(op.actor));
+    actor_text.push_back('}');
+  } else if (actor_json.is_object() && !actor_json.empty()) {
+    actor_text = actor_json.dump();
+  }
+  if (fast_actor) {
+    fast->borrow_attributes(*entry.base);
+    stamp(*fast, g, rec);
+    fast->set_event(event);
+    fast->set_now(op.now);
+    req_ptr = &*fast;
+  } else {
+    slow = request_from_text(request_text(&op.event, op.now, rec, &actor_text), g);
+    if (!slow.ok())
+      return make(outcome_status::invalid, "request.invalid", first_error(slow.errors),
+                  {{"errors", errors_json(slow.errors)}});
+    req_ptr = &*slow.value;
+  }
+  engine::request& req = *req_ptr;
+  const engine::decision d = engine::decide(g, req, p.buffer());
+  const std::string who = actor_id(actor_json);
+
+  // The audit record, written as text: inputs (the request), outputs (the decision), version.
+  std::string fields;
+  fields.reserve(1024 + rec.attributes.size());
+  fields += "\"kind\":\"transition\",\"at\":" + std::to_string(op.now) + ",\"task\":";
+  engine::append_json_string(fields, op.task_id);
+  fields += ",\"actor\":";
+  if (who.empty())
+    fields += "null";
+  else
+    engine::append_json_string(fields, who);
+  fields += ",\"event\":";
+  engine::append_json_string(fields, op.event);
+  fields += d.allowed ? ",\"effect\":\"allow\",\"policy\":" : ",\"effect\":\"deny\",\"policy\":";
+  engine::append_json_string(fields, g.version());
+  fields += ",\"input\":";
+  fields += request_text(&op.event, op.now, rec, &actor_text);
+  fields += ",\"output\":";
+  const std::size_t output_at = fields.size();
+  engine::append_decision_json(fields, g, d);
+  auto seq = append_audit_text(w, head, fields);
   if (!seq) return std::move(seq).error();
 
   if (!d.allowed) {
     std::string why = d.reasons.empty() ? "denied" : engine::reason_text(g, d.reasons.front());
     return remember(w, op.idempotency_key,
-                    make(outcome_status::denied, "transition.denied",
-                         op.event + " on " + op.task_id + " denied: " + why,
-                         {{"task", rec}, {"decision", output}, {"audit_seq", *seq}}));
+                    make(outcome_status::denied, "transition.denied", op.event + " on " + op.task_id + " denied: " + why,
+                         {{"task", task_summary(rec)},
+                          {"decision", json::parse(std::string_view(fields).substr(output_at))},
+                          {"audit_seq", *seq}}));
   }
 
-  const json before = rec;
-  json& t = rec["task"];
-  const std::string from = str(t, "state");
+  // Allowed: from here on the cached record changes; any failure forgets it.
+  const indexed before = indexed_fields(rec);
+  auto fail = [&](store_error e) -> result<outcome> {
+    p.forget(op.task_id);
+    return e;
+  };
   const std::string to = engine::state_name(g, d.target);
-  t["state"] = to;
+  const std::string& from = before.state;
+  rec.state = to;
   req.set_state(d.target);
   if (to != from) {
-    t["entered_at"] = op.now;
+    rec.entered_at = op.now;
     req.set_entered_at(op.now);
     // `visited` lists states in the order the task first entered them. Going back to a state
     // first entered before the current one (a revision, a re-plan, a resumption) is one attempt.
-    json& visited = rec["visited"];
-    const auto at_to = std::find(visited.begin(), visited.end(), json(to));
-    const auto at_from = std::find(visited.begin(), visited.end(), json(from));
-    if (at_to == visited.end()) {
-      visited.push_back(to);
+    const auto at_to = std::find(rec.visited.begin(), rec.visited.end(), to);
+    const auto at_from = std::find(rec.visited.begin(), rec.visited.end(), from);
+    if (at_to == rec.visited.end()) {
+      rec.visited.push_back(to);
     } else if (at_to < at_from) {
-      t["attempts"] = t.value("attempts", 0) + 1;
-      req.set_attempts(t["attempts"].get<std::int64_t>());
+      ++rec.attempts;
+      req.set_attempts(rec.attempts);
+    }
+    if (rec.escalation_requested) {
+      // An explicit escalation request is answered by the next change of state.
+      rec.escalation_requested = false;
+      req.set_escalation_requested(false);
     }
   }
   if (reassigned) {
-    set_assignment(t, *reassigned);
-    set_assignment(req, g, *reassigned);
+    rec.assignee = reassigned->agent;
+    rec.assignee_role = reassigned->role;
+    if (rec.assignee.empty())
+      req.clear_assignee();
+    else
+      req.set_assignee(rec.assignee);
+    req.set_assignee_role(rec.assignee_role.empty() ? -1 : g.find_role(rec.assignee_role));
   }
-  if (t.value("escalation_requested", false) && to != from) {
-    // An explicit escalation request is answered by the next change of state.
-    t["escalation_requested"] = false;
-    req.set_escalation_requested(false);
-  }
-  rec["version"] = version + 1;
-  rec["updated_at"] = op.now;
+  rec.version += 1;
+  rec.updated_at = op.now;
 
-  json body = {{"decision", output}, {"audit_seq", *seq}};
+  json body;
   if (op.artifact) {
     const auto& a = *op.artifact;
     const std::string sha = engine::sha256_hex(a.content);
     auto have = w.get(table::blobs, sha);
-    if (!have) return std::move(have).error();
+    if (!have) return fail(std::move(have).error());
     if (!*have)
-      if (auto r = w.put(table::blobs, sha, a.content); !r) return std::move(r).error();
-    json& versions = rec["artifacts"];
-    const std::uint32_t v = versions.value(a.kind, 0u) + 1;
-    versions[a.kind] = v;
-    json ref = {{"task", op.task_id}, {"kind", a.kind}, {"version", v},        {"sha256", sha},
-                {"size", a.content.size()}, {"at", op.now}, {"by", who}, {"event", op.event}, {"audit_seq", *seq}};
+      if (auto r = w.put(table::blobs, sha, a.content); !r) return fail(std::move(r).error());
+    const std::uint32_t v = rec.artifact_version(a.kind) + 1;
+    rec.set_artifact_version(a.kind, v);
+    json ref = {{"task", op.task_id}, {"kind", a.kind}, {"version", v},  {"sha256", sha},          {"size", a.content.size()},
+                {"at", op.now},       {"by", who},      {"event", op.event}, {"audit_seq", *seq}};
     if (auto r = w.put(table::artifacts, artifact_key(op.task_id, a.kind, v), ref.dump()); !r)
-      return std::move(r).error();
-    body["artifact"] = ref;
+      return fail(std::move(r).error());
+    body["artifact"] = std::move(ref);
   }
   if (op.review) {
     json latest = nullptr;
-    for (const auto& [kind, v] : rec["artifacts"].items())
+    for (const auto& [kind, v] : rec.artifacts)
       if (latest.is_null() || kind == "result") latest = {{"kind", kind}, {"version", v}};
-    json review = {{"task", op.task_id}, {"by", who},        {"event", op.event}, {"verdict", to},
+    json review = {{"task", op.task_id}, {"by", who},       {"event", op.event}, {"verdict", to},
                    {"comment", *op.review}, {"artifact", latest}, {"at", op.now}, {"audit_seq", *seq}};
     if (auto r = w.put(table::reviews, index_key(op.task_id, kv::be64(*seq)), review.dump()); !r)
-      return std::move(r).error();
-    body["review"] = review;
+      return fail(std::move(r).error());
+    body["review"] = std::move(review);
   }
   req.set_event(-1);
   req.clear_actor();
-  auto fired = evaluate_escalations(w, p, head, rec, req, op.now, request_json(nullptr, op.now, t, nullptr));
-  if (!fired) return std::move(fired).error();
-  if (auto r = write_task(w, &before, rec); !r) return std::move(r).error();
+  json fired = json::array();
+  if (auto r = evaluate_escalations(w, p, head, rec, req, op.now, &fired); !r) return fail(std::move(r).error());
+  if (auto r = write_task(w, &before, rec); !r) return fail(std::move(r).error());
 
-  json ev = {{"type", "task.transitioned"}, {"at", op.now},          {"task", op.task_id}, {"event", op.event},
-             {"from", from},               {"to", to},              {"actor", who},       {"version", rec["version"]},
-             {"assignee", t["assignee"]},  {"obligations", output["obligations"]}, {"audit_seq", *seq}};
-  if (auto o = append_outbox(w, head, ev); !o) return std::move(o).error();
-  body["task"] = rec;
-  body["escalations"] = *fired;
-  return remember(w, op.idempotency_key,
-                  make(outcome_status::applied, "transition.applied",
-                       op.task_id + ": " + from + " -> " + to + " on " + op.event, std::move(body)));
+  std::string ev = "\"type\":\"task.transitioned\",\"at\":" + std::to_string(op.now) + ",\"task\":";
+  engine::append_json_string(ev, op.task_id);
+  ev += ",\"event\":";
+  engine::append_json_string(ev, op.event);
+  ev += ",\"from\":";
+  engine::append_json_string(ev, from);
+  ev += ",\"to\":";
+  engine::append_json_string(ev, to);
+  ev += ",\"actor\":";
+  engine::append_json_string(ev, who);
+  ev += ",\"version\":" + std::to_string(rec.version) + ",\"assignee\":";
+  engine::append_json_string(ev, rec.assignee);
+  ev += ",\"audit_seq\":" + std::to_string(*seq);
+  if (!d.obligations.empty()) {
+    // The decision text's obligations array, verbatim.
+    const std::string_view out = std::string_view(fields).substr(output_at);
+    const auto begin = out.find("\"obligations\":");
+    const auto end = out.find("],\"version\":", begin);
+    if (begin != std::string_view::npos && end != std::string_view::npos) {
+      ev.push_back(',');
+      ev += out.substr(begin, end + 1 - begin);
+    }
+  }
+  if (auto o = append_outbox_text(w, head, ev); !o) return fail(std::move(o).error());
+  if (!fired.empty()) body["escalations"] = std::move(fired);
+  outcome done = make(outcome_status::applied, "transition.applied", op.task_id + ": " + from + " -> " + to + " on " + op.event,
+                      body.is_null() ? json::object() : std::move(body));
+  done.brief = brief_of(rec);
+  done.brief->from = from;
+  done.audit_seq = *seq;
+  if (!op.idempotency_key.empty()) finish_body(done);  // what is remembered is the whole body
+  return remember(w, op.idempotency_key, std::move(done));
 }
 
 // ---- escalate
 
 result<std::optional<json>> escalate_one(kv::writer& w, policy_context& p, audit_head& head, const std::string& id,
                                          std::int64_t now) {
-  auto loaded = load_task(w, id);
+  auto loaded = load_task(w, p, id);
   if (!loaded) return std::move(loaded).error();
-  if (!*loaded) return std::optional<json>{};
-  json rec = std::move(**loaded);
-  const json before = rec;
-  const json input = request_json(nullptr, now, rec["task"], nullptr);
-  auto built = engine::request_from_json(input, p.graph());
-  if (!built.ok())
-    return store_error{store_errc::corrupt, 0, "tasks/" + id + ": stored task does not fit the policy: " +
-                                                    first_error(built.errors)};
-  auto fired = evaluate_escalations(w, p, head, rec, *built.value, now, input);
-  if (!fired) return std::move(fired).error();
-  if (rec != before)
-    if (auto r = write_task(w, &before, rec); !r) return std::move(r).error();
-  return std::optional<json>{std::move(*fired)};
+  if (*loaded == nullptr) return std::optional<json>{};
+  cache_entry& entry = **loaded;
+  task_record& rec = entry.rec;
+  const indexed before = indexed_fields(rec);
+  const std::vector<std::string> escalations_before = rec.escalations;
+  engine::request req(p.graph());
+  req.borrow_attributes(*entry.base);
+  stamp(req, p.graph(), rec);
+  req.set_now(now);
+  json fired = json::array();
+  if (auto r = evaluate_escalations(w, p, head, rec, req, now, &fired); !r) {
+    p.forget(id);
+    return std::move(r).error();
+  }
+  if (rec.escalations != escalations_before || rec.due_at != before.due_at)
+    if (auto r = write_task(w, &before, rec); !r) {
+      p.forget(id);
+      return std::move(r).error();
+    }
+  return std::optional<json>{std::move(fired)};
 }
 
 result<outcome> apply_escalate(kv::writer& w, policy_context& p, audit_head& head, const escalate_op& op) {
@@ -649,19 +802,23 @@ result<outcome> apply_escalate(kv::writer& w, policy_context& p, audit_head& hea
     for (const auto& h : hits) fired.push_back(h);
   };
   if (!op.task_id.empty()) {
-    auto loaded = load_task(w, op.task_id);
+    auto loaded = load_task(w, p, op.task_id);
     if (!loaded) return std::move(loaded).error();
-    if (!*loaded) return make(outcome_status::not_found, "task.not_found", "no task " + op.task_id);
+    if (*loaded == nullptr) return make(outcome_status::not_found, "task.not_found", "no task " + op.task_id);
     if (op.request) {
-      json rec = std::move(**loaded);
-      const json before = rec;
-      rec["task"]["escalation_requested"] = true;
-      rec["version"] = rec["version"].get<std::uint64_t>() + 1;
-      rec["updated_at"] = op.now;
+      task_record& rec = (*loaded)->rec;
+      const indexed before = indexed_fields(rec);
+      rec.escalation_requested = true;
+      rec.version += 1;
+      rec.updated_at = op.now;
       json record = {{"kind", "request"}, {"at", op.now},     {"task", op.task_id}, {"actor", actor_id(op.actor)},
                      {"event", nullptr},  {"effect", "request_escalation"}, {"policy", p.graph().version()}};
-      if (auto s = append_audit(w, head, std::move(record)); !s) return std::move(s).error();
-      if (auto r = write_task(w, &before, rec); !r) return std::move(r).error();
+      auto s = append_audit(w, head, record);
+      auto r = s ? write_task(w, &before, rec) : result<void>(s.error());
+      if (!r) {
+        p.forget(op.task_id);
+        return std::move(r).error();
+      }
     }
     auto hits = escalate_one(w, p, head, op.task_id, op.now);
     if (!hits) return std::move(hits).error();
@@ -699,30 +856,42 @@ result<outcome> apply_escalate(kv::writer& w, policy_context& p, audit_head& hea
 
 // ---- agents
 
+const char* kind_name(ast::actor_kind_value k) {
+  return k == ast::actor_kind_value::agent ? "agent" : k == ast::actor_kind_value::human ? "human" : "operator";
+}
+
 result<outcome> apply_register(kv::writer& w, policy_context& p, audit_head& head, const register_agent_op& op) {
   const engine::rule_graph& g = p.graph();
   if (!valid_id(op.id)) return make(outcome_status::invalid, "agent.bad_id", "agent id `" + op.id + "` is not valid");
-  for (const auto& a : g.policy().agents)
-    if (a.name == op.id)
-      return make(outcome_status::conflict, "agent.exists", "agent " + op.id + " is declared by the policy");
-  if (g.policy().find_role(op.role) < 0)
-    return make(outcome_status::invalid, "agent.bad_role", "unknown role `" + op.role + "`");
+  if (g.find_agent(op.id) >= 0)
+    return make(outcome_status::conflict, "agent.exists", "agent " + op.id + " is declared by the policy");
+  if (g.find_role(op.role) < 0) return make(outcome_status::invalid, "agent.bad_role", "unknown role `" + op.role + "`");
   if (op.kind != "agent" && op.kind != "human" && op.kind != "operator")
     return make(outcome_status::invalid, "agent.bad_kind", "kind must be agent, human or operator");
-  const std::int32_t parent = g.role_parent(g.policy().find_role(op.role));
+  const std::int32_t parent = g.role_parent(g.find_role(op.role));
   json rec = {{"id", op.id},          {"role", op.role}, {"kind", op.kind}, {"capabilities", op.capabilities},
               {"reports_to", parent >= 0 ? json(role_name(g, parent)) : json(nullptr)},
               {"source", "registered"}, {"at", op.now}};
   if (auto r = w.put(table::agents, op.id, rec.dump()); !r) return std::move(r).error();
-  json record = {{"kind", "agent"},   {"at", op.now},         {"task", nullptr}, {"actor", nullptr},
-                 {"event", nullptr},  {"effect", "register"}, {"policy", g.version()}, {"agent", rec}};
-  auto seq = append_audit(w, head, std::move(record));
+  json record = {{"kind", "agent"},  {"at", op.now},         {"task", nullptr},       {"actor", nullptr},
+                 {"event", nullptr}, {"effect", "register"}, {"policy", g.version()}, {"agent", rec}};
+  auto seq = append_audit(w, head, record);
   if (!seq) return std::move(seq).error();
   return make(outcome_status::applied, "agent.registered", "registered " + op.id + " as " + op.role,
               {{"agent", rec}, {"audit_seq", *seq}});
 }
 
 }  // namespace
+
+void finish_body(outcome& o) {
+  if (o.brief) {
+    json t = {{"id", o.brief->id}, {"version", o.brief->version}, {"state", o.brief->state}, {"assignee", o.brief->assignee}};
+    if (!o.brief->from.empty()) t["from"] = o.brief->from;
+    o.body["task"] = std::move(t);
+    o.brief.reset();
+  }
+  if (o.audit_seq != 0 && !o.body.contains("audit_seq")) o.body["audit_seq"] = o.audit_seq;
+}
 
 result<audit_head> read_head(kv::reader& r) {
   audit_head h;
@@ -745,10 +914,16 @@ result<outcome> apply(kv::writer& w, policy_context& p, audit_head& head, const 
   return std::visit(
       [&](const auto& o) -> result<outcome> {
         using T = std::decay_t<decltype(o)>;
-        if constexpr (std::is_same_v<T, create_op>) return apply_create(w, p, head, o);
-        else if constexpr (std::is_same_v<T, transition_op>) return apply_transition(w, p, head, o);
-        else if constexpr (std::is_same_v<T, escalate_op>) return apply_escalate(w, p, head, o);
-        else return apply_register(w, p, head, o);
+        if constexpr (std::is_same_v<T, create_op>) {
+          auto r = apply_create(w, p, head, o);
+          return r;
+        } else if constexpr (std::is_same_v<T, transition_op>) {
+          return apply_transition(w, p, head, o);
+        } else if constexpr (std::is_same_v<T, escalate_op>) {
+          return apply_escalate(w, p, head, o);
+        } else {
+          return apply_register(w, p, head, o);
+        }
       },
       op);
 }
@@ -758,6 +933,7 @@ result<bool> activate(kv::writer& w, policy_context& p, audit_head& head, std::i
   auto active = w.get(table::meta, active_policy_key);
   if (!active) return std::move(active).error();
   if (*active && **active == g.version()) return false;
+  const json previous = *active ? json(std::string(**active)) : json(nullptr);
   auto known = w.get(table::policies, g.version());
   if (!known) return std::move(known).error();
   if (!*known) {
@@ -770,9 +946,7 @@ result<bool> activate(kv::writer& w, policy_context& p, audit_head& head, std::i
     const std::int32_t parent = g.role_parent(a.role);
     json rec = {{"id", a.name},
                 {"role", role_name(g, a.role)},
-                {"kind", a.kind == ast::actor_kind_value::agent   ? "agent"
-                         : a.kind == ast::actor_kind_value::human ? "human"
-                                                                  : "operator"},
+                {"kind", kind_name(a.kind)},
                 {"capabilities", a.capabilities},
                 {"reports_to", parent >= 0 ? json(role_name(g, parent)) : json(nullptr)},
                 {"source", "policy"},
@@ -780,8 +954,8 @@ result<bool> activate(kv::writer& w, policy_context& p, audit_head& head, std::i
     if (auto r = w.put(table::agents, a.name, rec.dump()); !r) return std::move(r).error();
   }
   json record = {{"kind", "policy"}, {"at", now},           {"task", nullptr},       {"actor", nullptr},
-                 {"event", nullptr}, {"effect", "activate"}, {"policy", g.version()}, {"previous", *active ? json(std::string(**active)) : json(nullptr)}};
-  if (auto s = append_audit(w, head, std::move(record)); !s) return std::move(s).error();
+                 {"event", nullptr}, {"effect", "activate"}, {"policy", g.version()}, {"previous", previous}};
+  if (auto s = append_audit(w, head, record); !s) return std::move(s).error();
   return true;
 }
 

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -90,29 +91,51 @@ struct outcome {
   [[nodiscard]] bool acknowledged() const {
     return status == outcome_status::applied || status == outcome_status::denied;
   }
+
+  // The writer fills these instead of building JSON on its thread; finish_body() moves them into
+  // body["task"] and body["audit_seq"] on the caller's thread (task_store does it for you).
+  struct task_brief {
+    std::string id, state, from, assignee;
+    std::uint64_t version = 0;
+  };
+  std::optional<task_brief> brief;
+  std::uint64_t audit_seq = 0;
 };
+
+// Moves outcome::brief and outcome::audit_seq into the body.
+void finish_body(outcome& o);
 
 struct pipeline_limits {
   std::size_t max_artifact_bytes = std::size_t{1} << 20;
   std::int64_t poll_interval_ms = 60'000;  // for escalations whose timing the clock cannot read
 };
 
-// What deciding needs besides the transaction: the active policy, its clock and a decision
-// buffer. Belongs to the one writer thread.
+// What deciding needs besides the transaction: the active policy, its clock, a decision buffer,
+// and a cache of decoded tasks (with each one's attributes already built into an engine request),
+// so that a transition on a task the writer has seen decodes nothing but the stored bytes it
+// writes back. Belongs to the one writer thread. The cache holds committed or in-flight state:
+// whoever aborts a transaction must call forget() for what it touched, or forget_all().
 class policy_context {
  public:
   policy_context(compiled_policy policy, pipeline_limits limits);
+  ~policy_context();
   [[nodiscard]] const engine::rule_graph& graph() const { return *m_policy.graph; }
   [[nodiscard]] const compiled_policy& policy() const { return m_policy; }
   [[nodiscard]] const engine::escalation_clock& clock() const { return m_clock; }
   [[nodiscard]] const pipeline_limits& limits() const { return m_limits; }
   engine::decision_buffer& buffer() { return m_buffer; }
 
+  struct cache;
+  cache& tasks() { return *m_cache; }
+  void forget(std::string_view task_id);
+  void forget_all();
+
  private:
   compiled_policy m_policy;
   pipeline_limits m_limits;
   engine::escalation_clock m_clock;
   engine::decision_buffer m_buffer;
+  std::unique_ptr<cache> m_cache;
 };
 
 // The chain's head as the writer tracks it between records.
@@ -125,7 +148,8 @@ struct audit_head {
 [[nodiscard]] result<audit_head> read_head(kv::reader& r);
 
 // Applies one operation. A store_error means the transaction must be aborted (and `head`
-// restored by the caller); every other problem is an outcome.
+// restored by the caller); every other problem is an outcome. apply() keeps the task cache in
+// step itself for everything short of a failed commit of the enclosing transaction.
 [[nodiscard]] result<outcome> apply(kv::writer& w, policy_context& p, audit_head& head, const operation& op);
 
 // Makes p's policy the active one when it is not already: stores its bundle, the policy's agents

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "engine/sha256.hpp"
+#include "runtime/service/task_record.hpp"
 #include "runtime/store/lmdb_kv.hpp"
 
 namespace agentos::runtime {
@@ -96,6 +97,7 @@ struct task_store::impl {
         return;
       }
       head = saved;
+      if (context) context->forget_all();  // the cache may hold what the aborted txn wrote
       if (whole->code == store_errc::map_full && attempt < 3) {
         if (auto g = environment.grow(); g) continue;
         else whole = std::move(g).error();
@@ -129,6 +131,7 @@ struct task_store::impl {
         p->result = std::move(*r);
       } else {
         child->abort();
+        context->forget_all();  // the failed operation may have cached what it did not write
         if (r.error().code == store_errc::map_full || r.error().code == store_errc::io ||
             r.error().code == store_errc::no_space)
           return std::move(r).error();  // the whole batch is retried or failed
@@ -214,7 +217,12 @@ std::future<outcome> task_store::submit(operation op) {
     m->queue.push_back(std::move(p));
   }
   m->wake.notify_one();
-  return f;
+  // The outcome's JSON body is finished on the caller's thread, not the writer's.
+  return std::async(std::launch::deferred, [f = std::move(f)]() mutable {
+    outcome o = f.get();
+    finish_body(o);
+    return o;
+  });
 }
 
 std::shared_ptr<const engine::rule_graph> task_store::graph() const {
@@ -260,9 +268,9 @@ result<std::optional<json>> task_store::task(std::string_view id) const {
     auto raw = r.get(table::tasks, id);
     if (!raw) return std::move(raw).error();
     if (!*raw) return std::optional<json>{};
-    json j = json::parse(**raw, nullptr, false);
-    if (j.is_discarded()) return store_error{store_errc::corrupt, 0, "tasks/" + std::string(id) + ": malformed record"};
-    return std::optional<json>{std::move(j)};
+    auto t = decode_task(**raw);
+    if (!t) return store_error{store_errc::corrupt, 0, "tasks/" + std::string(id) + ": malformed record"};
+    return std::optional<json>{to_json(*t)};
   });
 }
 
@@ -277,16 +285,13 @@ result<std::vector<json>> task_store::tasks(const task_filter& f) const {
     std::vector<json> out;
     std::optional<store_error> bad;
     auto keep = [&](std::string_view raw) {
-      json j = json::parse(raw, nullptr, false);
-      if (j.is_discarded()) {
+      auto t = decode_task(raw);
+      if (!t) {
         bad = store_error{store_errc::corrupt, 0, "tasks: malformed record"};
         return false;
       }
-      const json& t = j["task"];
-      auto is = [&](const char* k, const std::string& want) {
-        return want.empty() || (t.contains(k) && t[k].is_string() && t[k] == want);
-      };
-      if (is("state", f.state) && is("assignee", f.assignee) && is("project", f.project)) out.push_back(std::move(j));
+      auto is = [&](const std::string& have, const std::string& want) { return want.empty() || have == want; };
+      if (is(t->state, f.state) && is(t->assignee, f.assignee) && is(t->project, f.project)) out.push_back(to_json(*t));
       return f.limit == 0 || out.size() < f.limit;
     };
     result<void> s = index == table::tasks
@@ -390,22 +395,21 @@ result<check_report> task_store::check(const std::function<void(std::uint64_t)>&
     // Every task parses and its index entries exist.
     auto s = r.scan(table::tasks, {}, [&](std::string_view k, std::string_view v) {
       ++rep.tasks;
-      json j = json::parse(v, nullptr, false);
-      if (j.is_discarded() || !j.contains("task")) {
+      auto t = decode_task(v);
+      if (!t || t->id != k) {
         note("tasks/" + std::string(k) + ": malformed record");
         return true;
       }
-      const json& t = j["task"];
-      auto expect = [&](table ix, const char* field) {
-        if (!t.contains(field) || !t[field].is_string() || t[field].get<std::string>().empty()) return;
-        std::string key = with_nul(t[field].get<std::string>());
+      auto expect = [&](table ix, const std::string& value) {
+        if (value.empty()) return;
+        std::string key = with_nul(value);
         key.append(k);
         auto hit = r.get(ix, key);
         if (!hit || !*hit) note(std::string(kv::name(ix)) + ": no entry for task " + std::string(k));
       };
-      expect(table::by_state, "state");
-      expect(table::by_assignee, "assignee");
-      expect(table::by_project, "project");
+      expect(table::by_state, t->state);
+      expect(table::by_assignee, t->assignee);
+      expect(table::by_project, t->project);
       return true;
     });
     if (!s) return std::move(s).error();

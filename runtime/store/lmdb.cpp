@@ -3,6 +3,7 @@
 #include <lmdb.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -69,6 +70,13 @@ std::string_view from_val(const MDB_val& v) {
 
 store_error make_error(store_errc code, std::string message) {
     return store_error{code, 0, std::move(message)};
+}
+
+// True when the file system holding `dir` has (next to) no space left for us.
+bool disk_full(const fs::path& dir) {
+    struct statvfs st {};
+    if (::statvfs(dir.c_str(), &st) != 0) return false;
+    return static_cast<unsigned long long>(st.f_bavail) * st.f_frsize < (1ull << 20);
 }
 
 // Runs a cleanup unless dismissed.
@@ -162,9 +170,17 @@ result<void> txn::commit() {
     int rc = mdb_txn_commit(t);
     if (rc != MDB_SUCCESS) {
         store_error e = translate_mdb(rc, "mdb_txn_commit");
-        // A failed write or sync leaves the file in a state LMDB cannot vouch for; the meta page
-        // was not switched, so reopening recovers the last committed state.
-        if (e.code == store_errc::io) m_owner->failed.store(true);
+        if (e.code == store_errc::io && disk_full(m_owner->path)) {
+            // LMDB reports a short write as EIO; on a full disk that is ENOSPC in disguise. The
+            // meta page was not switched, so the store is intact and usable once there is room.
+            e.code = store_errc::no_space;
+            e.message = "mdb_txn_commit: no space left on device (a short write: the disk holding " +
+                        m_owner->path.string() + " is full); nothing of this transaction was committed";
+        } else if (e.code == store_errc::io) {
+            // A failed write or sync leaves the file in a state LMDB cannot vouch for; the meta
+            // page was not switched, so reopening recovers the last committed state.
+            m_owner->failed.store(true);
+        }
         return e;
     }
     return {};
@@ -339,6 +355,42 @@ result<void> env::with_write(const std::function<result<void>(txn&)>& fn) {
     }
 }
 
+namespace {
+
+// LMDB writes a new data file's meta pages without syncing them, so a power loss just after
+// creating a store can leave a data.mdb that no longer opens. A new store is therefore made in a
+// staging directory, synced, and renamed into place (then the directory is synced): data.mdb
+// either does not exist or is a valid empty store.
+result<void> create_atomically(const fs::path& dir, const env_options& options) {
+    std::error_code ec;
+    if (fs::exists(dir / "data.mdb", ec)) return {};
+    const fs::path staging = dir / ".creating";
+    fs::remove_all(staging, ec);
+    if (!fs::create_directory(staging, ec) && ec)
+        return translate_mdb(ec.value(), staging.string() + ": cannot create");
+    MDB_env* e = nullptr;
+    if (int rc = mdb_env_create(&e); rc != MDB_SUCCESS) return translate_mdb(rc, "mdb_env_create");
+    scope_guard close_env([&] { mdb_env_close(e); });
+    if (int rc = mdb_env_set_mapsize(e, options.map_size); rc != MDB_SUCCESS) return translate_mdb(rc, "mdb_env_set_mapsize");
+    if (int rc = mdb_env_open(e, staging.c_str(), MDB_NOTLS, 0600); rc != MDB_SUCCESS)
+        return translate_mdb(rc, staging.string() + ": cannot create store");
+    if (int rc = mdb_env_sync(e, 1); rc != MDB_SUCCESS) return translate_mdb(rc, staging.string() + ": sync");
+    close_env.dismiss();
+    mdb_env_close(e);
+    if (::rename((staging / "data.mdb").c_str(), (dir / "data.mdb").c_str()) != 0)
+        return translate_mdb(errno, (dir / "data.mdb").string() + ": cannot move the new store into place");
+    const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0) return translate_mdb(errno, dir.string() + ": cannot open to sync");
+    const int rc = ::fsync(dfd);
+    const int err = errno;
+    ::close(dfd);
+    if (rc != 0) return translate_mdb(err, dir.string() + ": fsync");
+    fs::remove_all(staging, ec);
+    return {};
+}
+
+}  // namespace
+
 result<env> env::open(const fs::path& dir, const env_options& options) {
     std::error_code ec;
     const std::string shown = dir.string();
@@ -384,6 +436,7 @@ result<env> env::open(const fs::path& dir, const env_options& options) {
             return translate_mdb(err, lock_path.string() + ": cannot lock");
         }
     }
+    if (auto made = create_atomically(canonical, options); !made) return std::move(made).error();
     if (int rc = mdb_env_create(&state->handle); rc != MDB_SUCCESS) {
         state->handle = nullptr;
         return translate_mdb(rc, "mdb_env_create");

@@ -14,11 +14,20 @@
  *   POWERLOSS_VERBOSE=1  one summary line on stderr before dying; 2 also traces each tracked call
  *
  * Model: undoing a subset of the journal newest first leaves every sector holding one of the
- * versions it had since the last sync, which is what a disk may hold after losing power. Not
- * modelled: MDB_WRITEMAP (writes through a shared mapping bypass the shim), directory metadata
- * (creations and renames are taken as durable), and torn writes through O_DSYNC fds (LMDB writes
- * a meta page there, within one sector). One lock serialises tracked calls, so a multithreaded
- * writer sees each write journaled and performed atomically with respect to the crash.
+ * versions it had since the last sync, which is what a disk may hold after losing power. A
+ * durable write patches the old bytes of older entries, so no undo reverts it.
+ *
+ * Intercepted: open/open64/openat/openat64/creat (and the fortified __open*_2), dup/dup2/dup3,
+ * close, write/pwrite/pwrite64/writev/pwritev/pwritev2, fsync/fdatasync. That covers LMDB 0.9
+ * without MDB_WRITEMAP: pwrite for single pages and meta pages, lseek+writev for runs of pages,
+ * fdatasync. Not modelled: MDB_WRITEMAP (writes through a shared mapping bypass the shim, and
+ * msync is not intercepted), sync_file_range (not a durability barrier; passed through), ftruncate
+ * and fcntl(F_DUPFD) on data.mdb (LMDB 0.9 does neither without MDB_WRITEMAP), directory metadata
+ * (creations and renames are taken as durable), torn writes through O_DSYNC fds (LMDB writes
+ * there only a meta page's ~120 changed bytes, within one sector).
+ *
+ * One lock serialises tracked calls, so in a multithreaded writer each write is journaled and
+ * performed atomically with respect to the crash; untracked fds take a lock-free fast path.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
