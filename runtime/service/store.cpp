@@ -375,6 +375,10 @@ result<store_stat> task_store::stat() const {
     if (static_cast<table>(i) == table::audit) out.audit_records = *n;
   }
   lmdb_kv r(*t, m->tables);
+  auto head = read_head(r);
+  if (!head) return std::move(head).error();
+  out.audit_head_seq = head->next_seq - 1;
+  out.audit_head_hash = head->last_hash;
   auto active = r.get(table::meta, "active_policy");
   if (!active) return std::move(active).error();
   if (*active) out.active_policy = std::string(**active);

@@ -56,6 +56,8 @@ struct store_stat {
   std::vector<table_count> tables;
   std::string active_policy;
   std::uint64_t audit_records = 0;
+  std::uint64_t audit_head_seq = 0;  // the last record's seq and hash (64 zeros for none)
+  std::string audit_head_hash = std::string(64, '0');
   std::optional<std::int64_t> next_due;
 };
 
