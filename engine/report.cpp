@@ -35,7 +35,6 @@ std::string reason_text(const engine::rule_graph& graph, const engine::deny_reas
 
 namespace {
 
-ordered_json name_or_null(const std::string& name) { return name.empty() ? ordered_json(nullptr) : ordered_json(name); }
 
 // Stable identifiers for JSON (engine::to_string gives the human texts, which are the messages).
 std::string_view kind_id(engine::deny_kind k) {

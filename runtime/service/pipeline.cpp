@@ -36,7 +36,12 @@ constexpr std::string_view active_policy_key = "active_policy";
 constexpr std::string_view next_task_key = "next_task";
 
 outcome make(outcome_status s, std::string code, std::string message, json body = json::object()) {
-  return outcome{s, std::move(code), std::move(message), std::move(body)};
+  outcome o;
+  o.status = s;
+  o.code = std::move(code);
+  o.message = std::move(message);
+  o.body = std::move(body);
+  return o;
 }
 
 // ---- keys
@@ -763,6 +768,7 @@ result<outcome> apply_transition(kv::writer& w, policy_context& p, audit_head& h
   done.brief = brief_of(rec);
   done.brief->from = from;
   done.audit_seq = *seq;
+  done.decision_text = fields.substr(output_at);
   if (!op.idempotency_key.empty()) finish_body(done);  // what is remembered is the whole body
   return remember(w, op.idempotency_key, std::move(done));
 }
@@ -891,6 +897,10 @@ void finish_body(outcome& o) {
     o.brief.reset();
   }
   if (o.audit_seq != 0 && !o.body.contains("audit_seq")) o.body["audit_seq"] = o.audit_seq;
+  if (!o.decision_text.empty()) {
+    o.body["decision"] = json::parse(o.decision_text);
+    o.decision_text.clear();
+  }
 }
 
 result<audit_head> read_head(kv::reader& r) {

@@ -100,9 +100,10 @@ struct outcome {
   };
   std::optional<task_brief> brief;
   std::uint64_t audit_seq = 0;
+  std::string decision_text;  // the decision as JSON text; becomes body["decision"]
 };
 
-// Moves outcome::brief and outcome::audit_seq into the body.
+// Moves outcome::brief, audit_seq and decision_text into the body.
 void finish_body(outcome& o);
 
 struct pipeline_limits {

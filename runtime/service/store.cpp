@@ -110,8 +110,13 @@ struct task_store::impl {
   std::optional<store_error> try_batch(std::vector<std::unique_ptr<pending>>& batch) {
     if (!context) {
       for (auto& p : batch)
-        p->result = outcome{outcome_status::failed, "store.no_policy",
-                            "the store has no active policy: open it with a policy first", json::object()};
+      {
+        outcome o;
+        o.status = outcome_status::failed;
+        o.code = "store.no_policy";
+        o.message = "the store has no active policy: open it with a policy first";
+        p->result = std::move(o);
+      }
       return std::nullopt;
     }
     auto parent = environment.begin_write();
@@ -166,6 +171,7 @@ result<std::unique_ptr<task_store>> task_store::open(const fs::path& dir, std::o
   auto p = std::make_unique<impl>(std::move(*e), *tables, options);
 
   // The active policy: the one given, or the store's own.
+  bool stored_policy = false;
   {
     auto t = p->environment.begin_read();
     if (!t) return std::move(t).error();
@@ -186,12 +192,17 @@ result<std::unique_ptr<task_store>> task_store::open(const fs::path& dir, std::o
         auto compiled = compile_bundle(std::move(*bundle));
         if (!compiled.graph)
           return store_error{store_errc::invalid, 0, "the store's active policy no longer compiles:\n" + compiled.problems};
+        if (compiled.graph->version() != **active)
+          return store_error{store_errc::version_mismatch, 0,
+                             "the store's active policy " + std::string(**active) + " recompiles to " +
+                                 compiled.graph->version() + " with this build; open it with --policy to activate that"};
         policy = std::move(compiled);
+        stored_policy = true;
       }
     }
   }
-  if (policy) {
-    p->context = std::make_unique<policy_context>(std::move(*policy), options.limits);
+  if (policy) p->context = std::make_unique<policy_context>(std::move(*policy), options.limits);
+  if (policy && !stored_policy) {
     auto t = p->environment.begin_write();
     if (!t) return std::move(t).error();
     lmdb_kv w(*t, p->tables);

@@ -12,6 +12,9 @@ int main(int argc, char** argv) {
   agentos::cli::register_eval(app, result);
   agentos::cli::register_test(app, result);
   agentos::cli::register_graph(app, result);
+  agentos::cli::register_task(app, result);
+  agentos::cli::register_store(app, result);
+  agentos::cli::register_audit(app, result);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
