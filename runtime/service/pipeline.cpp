@@ -658,11 +658,12 @@ result<outcome> apply_transition(kv::writer& w, policy_context& p, audit_head& h
 
   if (!d.allowed) {
     std::string why = d.reasons.empty() ? "denied" : engine::reason_text(g, d.reasons.front());
-    return remember(w, op.idempotency_key,
-                    make(outcome_status::denied, "transition.denied", op.event + " on " + op.task_id + " denied: " + why,
-                         {{"task", task_summary(rec)},
-                          {"decision", json::parse(std::string_view(fields).substr(output_at))},
-                          {"audit_seq", *seq}}));
+    outcome denied = make(outcome_status::denied, "transition.denied", op.event + " on " + op.task_id + " denied: " + why);
+    denied.brief = brief_of(rec);
+    denied.audit_seq = *seq;
+    denied.decision_text = fields.substr(output_at);
+    if (!op.idempotency_key.empty()) finish_body(denied);
+    return remember(w, op.idempotency_key, std::move(denied));
   }
 
   // Allowed: from here on the cached record changes; any failure forgets it.
@@ -716,11 +717,17 @@ result<outcome> apply_transition(kv::writer& w, policy_context& p, audit_head& h
       if (auto r = w.put(table::blobs, sha, a.content); !r) return fail(std::move(r).error());
     const std::uint32_t v = rec.artifact_version(a.kind) + 1;
     rec.set_artifact_version(a.kind, v);
-    json ref = {{"task", op.task_id}, {"kind", a.kind}, {"version", v},  {"sha256", sha},          {"size", a.content.size()},
-                {"at", op.now},       {"by", who},      {"event", op.event}, {"audit_seq", *seq}};
-    if (auto r = w.put(table::artifacts, artifact_key(op.task_id, a.kind, v), ref.dump()); !r)
+    std::string ref = "{\"task\":";
+    engine::append_json_string(ref, op.task_id);
+    ref += ",\"kind\":\"" + a.kind + "\",\"version\":" + std::to_string(v) + ",\"sha256\":\"" + sha +
+           "\",\"size\":" + std::to_string(a.content.size()) + ",\"at\":" + std::to_string(op.now) + ",\"by\":";
+    engine::append_json_string(ref, who);
+    ref += ",\"event\":";
+    engine::append_json_string(ref, op.event);
+    ref += ",\"audit_seq\":" + std::to_string(*seq) + "}";
+    if (auto r = w.put(table::artifacts, artifact_key(op.task_id, a.kind, v), ref); !r)
       return fail(std::move(r).error());
-    body["artifact"] = std::move(ref);
+    body["artifact"] = {{"kind", a.kind}, {"version", v}, {"sha256", sha}, {"size", a.content.size()}};
   }
   if (op.review) {
     json latest = nullptr;
@@ -769,7 +776,10 @@ result<outcome> apply_transition(kv::writer& w, policy_context& p, audit_head& h
   done.brief->from = from;
   done.audit_seq = *seq;
   done.decision_text = fields.substr(output_at);
-  if (!op.idempotency_key.empty()) finish_body(done);  // what is remembered is the whole body
+  if (!op.idempotency_key.empty()) {  // what is remembered is the whole body
+    finish_body(done);
+    done.body["decision"] = done.decision();
+  }
   return remember(w, op.idempotency_key, std::move(done));
 }
 
@@ -897,10 +907,14 @@ void finish_body(outcome& o) {
     o.brief.reset();
   }
   if (o.audit_seq != 0 && !o.body.contains("audit_seq")) o.body["audit_seq"] = o.audit_seq;
-  if (!o.decision_text.empty()) {
+  if (o.status == outcome_status::denied && !o.decision_text.empty() && !o.body.contains("decision"))
     o.body["decision"] = json::parse(o.decision_text);
-    o.decision_text.clear();
-  }
+}
+
+json outcome::decision() const {
+  if (!decision_text.empty()) return json::parse(decision_text);
+  if (const auto it = body.find("decision"); it != body.end()) return *it;
+  return nullptr;
 }
 
 result<audit_head> read_head(kv::reader& r) {

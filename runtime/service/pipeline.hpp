@@ -100,10 +100,15 @@ struct outcome {
   };
   std::optional<task_brief> brief;
   std::uint64_t audit_seq = 0;
-  std::string decision_text;  // the decision as JSON text; becomes body["decision"]
+  std::string decision_text;  // the decision as JSON text
+
+  // The decision of a transition (null for other operations). A denial also has it in
+  // body["decision"]; an applied transition keeps it as text until asked, because parsing it
+  // for every caller would cost more than deciding.
+  [[nodiscard]] json decision() const;
 };
 
-// Moves outcome::brief, audit_seq and decision_text into the body.
+// Moves outcome::brief and audit_seq into the body, and a denial's decision.
 void finish_body(outcome& o);
 
 struct pipeline_limits {

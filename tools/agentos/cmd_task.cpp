@@ -230,18 +230,10 @@ std::string obligation_line(const json& ob) {
   return text + (rule.is_string() ? " (" + rule.get<std::string>() + ")" : "");
 }
 
-// The decision behind a transition's outcome: carried by the outcome, else read back from the
-// audit record the outcome names (an applied outcome keeps only a summary of the task).
-json decision_of(const runtime::task_store& store, const runtime::outcome& o) {
-  if (const auto it = o.body.find("decision"); it != o.body.end() && it->is_object()) return *it;
-  const auto seq = o.body.find("audit_seq");
-  if (seq == o.body.end() || !seq->is_number_integer() || seq->get<std::int64_t>() <= 0) return json::object();
-  runtime::audit_filter f;
-  f.after_seq = seq->get<std::uint64_t>() - 1;
-  f.limit = 1;
-  auto entries = store.audit(f);
-  if (!entries || entries->empty() || (*entries)[0].seq != seq->get<std::uint64_t>()) return json::object();
-  return field((*entries)[0].record, "output");
+// The decision behind a transition's outcome (the outcome carries it).
+json decision_of(const runtime::task_store&, const runtime::outcome& o) {
+  json d = o.decision();
+  return d.is_object() ? d : json::object();
 }
 
 int run_transition(const transition_options& o) {
