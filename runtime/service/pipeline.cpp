@@ -194,8 +194,22 @@ struct indexed {
 };
 indexed indexed_fields(const task_record& t) { return {t.state, t.project, t.assignee, t.due_at}; }
 
+// The due index is lazy: an entry moves only when the task comes due earlier than it. A task due
+// later than its entry (the usual case after a transition: entered_at moved forward) keeps the
+// entry; the sweep finds it early, sees due_at, and moves it. A closed task's entry is dropped by
+// the sweep. So most transitions write no due-index page, and `indexed_due` is always where the
+// entry really is.
+result<void> reindex_due(kv::writer& w, task_record& t) {
+  if (!t.due_at || (t.indexed_due && *t.indexed_due <= *t.due_at)) return {};
+  if (t.indexed_due)
+    if (auto r = w.del(table::by_due, due_key(*t.indexed_due, t.id)); !r) return std::move(r).error();
+  if (auto r = w.put(table::by_due, due_key(*t.due_at, t.id), {}); !r) return std::move(r).error();
+  t.indexed_due = t.due_at;
+  return {};
+}
+
 // Keeps the secondary indexes in step: `before` is null for a new task.
-result<void> write_task(kv::writer& w, const indexed* before, const task_record& after) {
+result<void> write_task(kv::writer& w, const indexed* before, task_record& after) {
   const std::string& id = after.id;
   auto reindex = [&](table tb, const std::string* old_v, const std::string& new_v) -> result<void> {
     if (old_v && *old_v == new_v) return {};
@@ -208,13 +222,7 @@ result<void> write_task(kv::writer& w, const indexed* before, const task_record&
   if (auto r = reindex(table::by_state, before ? &before->state : nullptr, after.state); !r) return r;
   if (auto r = reindex(table::by_project, before ? &before->project : nullptr, after.project); !r) return r;
   if (auto r = reindex(table::by_assignee, before ? &before->assignee : nullptr, after.assignee); !r) return r;
-  const std::optional<std::int64_t> old_due = before ? before->due_at : std::nullopt;
-  if (old_due != after.due_at) {
-    if (old_due)
-      if (auto r = w.del(table::by_due, due_key(*old_due, id)); !r) return std::move(r).error();
-    if (after.due_at)
-      if (auto r = w.put(table::by_due, due_key(*after.due_at, id), {}); !r) return std::move(r).error();
-  }
+  if (auto r = reindex_due(w, after); !r) return r;
   return w.put(table::tasks, id, encode(after));
 }
 
@@ -785,8 +793,18 @@ result<outcome> apply_transition(kv::writer& w, policy_context& p, audit_head& h
 
 // ---- escalate
 
+result<void> unindex_due(kv::writer& w, task_record& t) {
+  if (!t.indexed_due) return {};
+  if (auto r = w.del(table::by_due, due_key(*t.indexed_due, t.id)); !r) return std::move(r).error();
+  t.indexed_due.reset();
+  return {};
+}
+
+// Evaluates one task's escalation rules at `now`. From the sweep (`swept`), the task's index
+// entry has come due: it is moved to the task's next due instant (or dropped when there is none)
+// whether or not anything fired. Returns the hits that fired, or nullopt for a missing task.
 result<std::optional<json>> escalate_one(kv::writer& w, policy_context& p, audit_head& head, const std::string& id,
-                                         std::int64_t now) {
+                                         std::int64_t now, bool swept) {
   auto loaded = load_task(w, p, id);
   if (!loaded) return std::move(loaded).error();
   if (*loaded == nullptr) return std::optional<json>{};
@@ -794,20 +812,25 @@ result<std::optional<json>> escalate_one(kv::writer& w, policy_context& p, audit
   task_record& rec = entry.rec;
   const indexed before = indexed_fields(rec);
   const std::vector<std::string> escalations_before = rec.escalations;
-  engine::request req(p.graph());
-  req.borrow_attributes(*entry.base);
-  stamp(req, p.graph(), rec);
-  req.set_now(now);
-  json fired = json::array();
-  if (auto r = evaluate_escalations(w, p, head, rec, req, now, &fired); !r) {
+  const std::optional<std::int64_t> indexed_before = rec.indexed_due;
+  auto fail = [&](store_error e) -> result<std::optional<json>> {
     p.forget(id);
-    return std::move(r).error();
+    return e;
+  };
+  json fired = json::array();
+  // An entry that came due before the task did (the lazy index) is only moved on.
+  const bool evaluate = !swept || (rec.due_at && *rec.due_at <= now);
+  if (evaluate) {
+    engine::request req(p.graph());
+    req.borrow_attributes(*entry.base);
+    stamp(req, p.graph(), rec);
+    req.set_now(now);
+    if (auto r = evaluate_escalations(w, p, head, rec, req, now, &fired); !r) return fail(std::move(r).error());
   }
-  if (rec.escalations != escalations_before || rec.due_at != before.due_at)
-    if (auto r = write_task(w, &before, rec); !r) {
-      p.forget(id);
-      return std::move(r).error();
-    }
+  if (swept)
+    if (auto r = unindex_due(w, rec); !r) return fail(std::move(r).error());
+  if (rec.escalations != escalations_before || rec.due_at != before.due_at || rec.indexed_due != indexed_before)
+    if (auto r = write_task(w, &before, rec); !r) return fail(std::move(r).error());
   return std::optional<json>{std::move(fired)};
 }
 
@@ -836,23 +859,31 @@ result<outcome> apply_escalate(kv::writer& w, policy_context& p, audit_head& hea
         return std::move(r).error();
       }
     }
-    auto hits = escalate_one(w, p, head, op.task_id, op.now);
+    auto hits = escalate_one(w, p, head, op.task_id, op.now, false);
     if (!hits) return std::move(hits).error();
     checked = 1;
     take(**hits);
   } else {
-    std::vector<std::string> due;
+    std::vector<std::pair<std::int64_t, std::string>> due;
     const std::string start = due_key(std::numeric_limits<std::int64_t>::min(), "");
     auto s = w.scan(table::by_due, start, [&](std::string_view k, std::string_view) {
       if (k.size() < 8 || due_of_key(k) > op.now || due.size() >= op.limit) return false;
-      due.emplace_back(k.substr(8));
+      due.emplace_back(due_of_key(k), std::string(k.substr(8)));
       return true;
     });
     if (!s) return std::move(s).error();
-    for (const auto& id : due) {
-      auto hits = escalate_one(w, p, head, id, op.now);
+    for (const auto& [at, id] : due) {
+      auto loaded = load_task(w, p, id);
+      if (!loaded) return std::move(loaded).error();
+      if (*loaded == nullptr || (*loaded)->rec.indexed_due != at) {
+        // An entry that belongs to no task (or not where the task says): drop it.
+        if (auto r = w.del(table::by_due, due_key(at, id)); !r) return std::move(r).error();
+        continue;
+      }
+      const bool due_now = (*loaded)->rec.due_at && *(*loaded)->rec.due_at <= op.now;
+      auto hits = escalate_one(w, p, head, id, op.now, true);
       if (!hits) return std::move(hits).error();
-      ++checked;
+      if (due_now) ++checked;
       if (*hits) take(**hits);
     }
   }

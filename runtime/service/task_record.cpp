@@ -9,7 +9,7 @@ namespace agentos::runtime {
 
 namespace {
 
-constexpr std::uint8_t format = 1;
+constexpr std::uint8_t format = 2;
 
 class writer {
  public:
@@ -125,6 +125,8 @@ std::string encode(const task_record& t) {
   w.strs(t.escalations);
   w.u8(t.due_at ? 1 : 0);
   w.i64(t.due_at.value_or(0));
+  w.u8(t.indexed_due ? 1 : 0);
+  w.i64(t.indexed_due.value_or(0));
   w.u64(t.artifacts.size());
   for (const auto& [k, v] : t.artifacts) {
     w.str(k);
@@ -159,6 +161,9 @@ std::optional<task_record> decode_task(std::string_view bytes) {
   const bool has_due = r.u8() != 0;
   const std::int64_t due = r.i64();
   if (has_due) t.due_at = due;
+  const bool has_indexed = r.u8() != 0;
+  const std::int64_t indexed = r.i64();
+  if (has_indexed) t.indexed_due = indexed;
   const std::uint64_t n = r.u64();
   if (n > bytes.size()) return std::nullopt;
   for (std::uint64_t i = 0; i < n && r.ok(); ++i) {

@@ -36,6 +36,10 @@ struct task_record {
   std::vector<std::string> visited;      // states in the order first entered
   std::vector<std::string> escalations;  // escalation rules holding at the last evaluation
   std::optional<std::int64_t> due_at;    // next instant an escalation may change; none when closed
+  // The instant under which the task sits in the due index (by_due), if it does. It may be
+  // earlier than due_at: the index is moved forward lazily, by the sweep, so that most
+  // transitions do not rewrite it (see docs/store.md).
+  std::optional<std::int64_t> indexed_due;
   std::vector<std::pair<std::string, std::uint32_t>> artifacts;  // kind -> latest version
 
   [[nodiscard]] std::uint32_t artifact_version(std::string_view kind) const;
