@@ -130,7 +130,7 @@ struct policy_context::cache {
     std::unique_ptr<engine::request> base;  // the task's attributes, built once
   };
   std::unordered_map<std::string, entry> map;
-  static constexpr std::size_t capacity = 100'000;
+  static constexpr std::size_t capacity = 16384;
 };
 
 policy_context::policy_context(compiled_policy policy, pipeline_limits limits)
