@@ -50,29 +50,6 @@ struct task_store::impl {
   bool stopping = false;
   std::thread writer;
 
-  // Acknowledgement runs on its own thread: waking a batch's callers costs a system call each,
-  // and the writer should be committing the next batch meanwhile. Batches are acknowledged in
-  // commit order, each only after the commit that covers it returned.
-  std::mutex ack_mutex;
-  std::condition_variable ack_wake;
-  std::deque<std::vector<std::unique_ptr<pending>>> committed;
-  bool writer_done = false;
-  std::thread acker;
-
-  void acknowledge() {
-    for (;;) {
-      std::vector<std::unique_ptr<pending>> batch;
-      {
-        std::unique_lock lock(ack_mutex);
-        ack_wake.wait(lock, [&] { return writer_done || !committed.empty(); });
-        if (committed.empty()) return;
-        batch = std::move(committed.front());
-        committed.pop_front();
-      }
-      for (auto& p : batch) p->promise.set_value(std::move(*p->result));
-    }
-  }
-
   mutable std::mutex stats_mutex;
   writer_stats counters;
 
@@ -102,11 +79,7 @@ struct task_store::impl {
         }
       }
       commit_batch(batch);
-      {
-        std::lock_guard lock(ack_mutex);
-        committed.push_back(std::move(batch));
-      }
-      ack_wake.notify_one();
+      for (auto& p : batch) p->promise.set_value(std::move(*p->result));
     }
   }
 
@@ -185,12 +158,6 @@ task_store::~task_store() {
   }
   m->wake.notify_all();
   if (m->writer.joinable()) m->writer.join();
-  {
-    std::lock_guard lock(m->ack_mutex);
-    m->writer_done = true;
-  }
-  m->ack_wake.notify_all();
-  if (m->acker.joinable()) m->acker.join();
 }
 
 result<std::unique_ptr<task_store>> task_store::open(const fs::path& dir, std::optional<compiled_policy> policy,
@@ -248,7 +215,6 @@ result<std::unique_ptr<task_store>> task_store::open(const fs::path& dir, std::o
     }
   }
   impl* raw = p.get();
-  p->acker = std::thread([raw] { raw->acknowledge(); });
   p->writer = std::thread([raw] { raw->run(); });
   return std::unique_ptr<task_store>(new task_store(std::move(p)));
 }
