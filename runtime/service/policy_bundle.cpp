@@ -1,9 +1,8 @@
 #include "runtime/service/policy_bundle.hpp"
 
-#include "dsl/checker.hpp"
 #include "dsl/loader.hpp"
 #include "dsl/render.hpp"
-#include "engine/lint/lint.hpp"
+#include "engine/build.hpp"
 
 namespace agentos::runtime {
 
@@ -79,22 +78,12 @@ compiled_policy check_and_compile(dsl::file_provider& files, const fs::path& ent
   dsl::source_manager sources;
   dsl::diagnostics diags;
   dsl::workspace ws(sources, diags, files);
-  std::unique_ptr<dsl::policy_set> set;
-  bool read = false;
-  if (auto loaded = ws.load(entry)) {
-    read = true;
-    auto checked = dsl::check(std::move(*loaded), sources, diags);
-    if (checked.ok)
-      for (auto& d : engine::lint::run_all(*checked.set)) diags.add(std::move(d));
-    set = std::move(checked.set);
-  }
-  diags.finish();
-  if (!read || diags.has_errors()) {
+  out.graph = engine::check_and_compile(ws.load(entry), sources, diags);
+  if (!out.graph) {
     out.problems = dsl::render_text(diags.items(), sources, {false});
     if (out.problems.empty()) out.problems = "cannot read " + entry.string() + "\n";
     return out;
   }
-  out.graph = engine::compile(std::shared_ptr<const dsl::policy_set>(std::move(set)));
   out.bundle = bundle_or_null ? bundle_or_null : make_bundle();
   return out;
 }

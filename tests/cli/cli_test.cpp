@@ -14,10 +14,15 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "cli_fixture.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using agentos::testing::run_result;
+using agentos::testing::quote;
+using agentos::testing::slurp;
 
 // A small policy with every kind of rule the commands report: routes, a gate, permits, a forbid,
 // an escalation and an obligation, and a plan-review state.
@@ -75,26 +80,6 @@ constexpr const char* self_accept_request = R"({
   "actor": { "id": "bob" }
 })";
 
-struct run_result {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string quote(const std::string& s) {
-  std::string out = "'";
-  for (const char c : s) {
-    if (c == '\'') out += "'\\''";
-    else out += c;
-  }
-  return out + "'";
-}
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 std::string last_line(const std::string& text) {
   std::string t = text;
   while (!t.empty() && t.back() == '\n') t.pop_back();
@@ -102,44 +87,15 @@ std::string last_line(const std::string& text) {
   return nl == std::string::npos ? t : t.substr(nl + 1);
 }
 
-class cli : public ::testing::Test {
+class cli : public agentos::testing::agentos_cli_test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(fs::exists(AGENTOS_BINARY)) << "agentos binary not built: " << AGENTOS_BINARY;
-    std::string templ = (fs::temp_directory_path() / "agentos-cli-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(templ.data()), nullptr);
-    m_dir = templ;
+    agentos_cli_test::SetUp();
     write("mini.policy", mini_policy);
   }
-  void TearDown() override {
-    std::error_code ec;
-    if (!m_dir.empty()) fs::remove_all(m_dir, ec);
-  }
-
-  fs::path write(const std::string& name, const std::string& text) {
-    const fs::path p = m_dir / name;
-    fs::create_directories(p.parent_path());
-    std::ofstream(p, std::ios::binary) << text;
-    return p;
-  }
-  std::string path(const std::string& name) const { return (m_dir / name).string(); }
-
-  // Runs agentos with `args` (each quoted) in the temporary directory; `input` goes to stdin.
-  // `env` is prepended to the command line (e.g. "PATH=/nonexistent").
   run_result run(const std::vector<std::string>& args, const std::string& input = "", const std::string& env = "") {
-    write(".stdin", input);
-    std::string cmd = "cd " + quote(m_dir.string()) + " && " + env + (env.empty() ? "" : " ") + quote(AGENTOS_BINARY);
-    for (const auto& a : args) cmd += " " + quote(a);
-    cmd += " < .stdin > .stdout 2> .stderr";
-    const int status = std::system(cmd.c_str());
-    run_result r;
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = slurp(m_dir / ".stdout");
-    r.err = slurp(m_dir / ".stderr");
-    return r;
+    return run_agentos(args, input, env);
   }
-
-  fs::path m_dir;
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -16,34 +16,17 @@
 #include <string>
 #include <vector>
 
+#include "cli_fixture.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using agentos::testing::run_result;
+using agentos::testing::quote;
+using agentos::testing::slurp;
 
 const std::string policy = std::string(AGENTOS_SOURCE_DIR) + "/policies/agent-os.policy";
-
-struct run_result {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string quote(const std::string& s) {
-  std::string out = "'";
-  for (const char c : s) {
-    if (c == '\'')
-      out += "'\\''";
-    else
-      out += c;
-  }
-  return out + "'";
-}
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 std::vector<std::string> lines(const std::string& text) {
   std::vector<std::string> out;
@@ -60,38 +43,12 @@ json attribute(const json& task, const std::string& name) {
 
 bool has(const std::string& haystack, const std::string& needle) { return haystack.find(needle) != std::string::npos; }
 
-class store_cli : public ::testing::Test {
+class store_cli : public agentos::testing::agentos_cli_test {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(fs::exists(AGENTOS_BINARY)) << "agentos binary not built: " << AGENTOS_BINARY;
-    std::string templ = (fs::temp_directory_path() / "agentos-store-cli-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(templ.data()), nullptr);
-    m_dir = templ;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    if (!m_dir.empty()) fs::remove_all(m_dir, ec);
-  }
-
-  fs::path write(const std::string& name, const std::string& text) {
-    const fs::path p = m_dir / name;
-    fs::create_directories(p.parent_path());
-    std::ofstream(p, std::ios::binary) << text;
-    return p;
-  }
-
-  // Runs agentos with `args` in the temporary directory (so the default --data is ./var there).
+  // Runs agentos with `args` in the temporary directory (so the default --data is ./var there),
+  // without an AGENTOS_ACTOR from the environment.
   run_result run(const std::vector<std::string>& args, const std::string& input = "") {
-    write(".stdin", input);
-    std::string cmd = "cd " + quote(m_dir.string()) + " && env -u AGENTOS_ACTOR " + quote(AGENTOS_BINARY);
-    for (const auto& a : args) cmd += " " + quote(a);
-    cmd += " < .stdin > .stdout 2> .stderr";
-    const int status = std::system(cmd.c_str());
-    run_result r;
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = slurp(m_dir / ".stdout");
-    r.err = slurp(m_dir / ".stderr");
-    return r;
+    return run_agentos(args, input, "env -u AGENTOS_ACTOR");
   }
 
   // `task create` of a plan-first engineering task (routed to claude_pm), at 2026-01-01T00:00:00Z.
@@ -118,8 +75,6 @@ class store_cli : public ::testing::Test {
     json j = json::parse(r.out, nullptr, false);
     return j.is_object() ? j : json::object();
   }
-
-  fs::path m_dir;
 };
 
 // ---------------------------------------------------------------------------------------------

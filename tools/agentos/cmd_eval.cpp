@@ -12,6 +12,7 @@
 
 #include "commands.hpp"
 #include "engine/report.hpp"
+#include "store_access.hpp"
 #include "engine/explain.hpp"
 #include "engine/request_json.hpp"
 #include "policy_loading.hpp"
@@ -29,19 +30,6 @@ struct eval_options {
   bool escalations = false;
   bool fail_on_deny = false;
 };
-
-bool read_input(const std::string& name, std::string& text) {
-  if (name == "-") {
-    std::ostringstream buffer;
-    buffer << std::cin.rdbuf();
-    text = buffer.str();
-    return true;
-  }
-  std::ifstream in(name, std::ios::binary);
-  if (!in) return false;
-  text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  return !in.bad();
-}
 
 int run_eval(const eval_options& o) {
   const std::string format = o.format.empty() ? (o.explain ? "text" : "json") : o.format;

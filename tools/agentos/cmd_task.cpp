@@ -585,31 +585,22 @@ void register_task(CLI::App& app, command_result& result) {
     cmd->footer(write_footer);
     cmd->callback([o, &result] { result.exit_code = run_transition(*o); });
   }
-  {
+  // `plan` and `result`: a transition that carries an artifact of that kind.
+  auto artifact_shortcut = [&](const char* name, const char* event) {
     auto o = std::make_shared<transition_options>();
-    o->event = "submit_plan";
-    o->artifact_kind = "plan";
-    auto* cmd = task->add_subcommand("plan", "Submit a plan: `transition ID submit_plan` with a `plan` artifact");
+    o->event = event;
+    o->artifact_kind = name;
+    auto* cmd = task->add_subcommand(name, std::string("Submit a ") + name + ": `transition ID " + event + "` with a `" +
+                                               name + "` artifact");
     cmd->add_option("id", o->task_id, "The task id")->required();
-    cmd->add_option("--file,-f", o->artifact_file, "The plan: a file, or `-` for stdin")->required();
+    cmd->add_option("--file,-f", o->artifact_file, std::string("The ") + name + ": a file, or `-` for stdin")->required();
     cmd->add_option("--event", o->event, "The event to send")->capture_default_str();
     add_transition_options(cmd, *o);
     cmd->footer(write_footer);
     cmd->callback([o, &result] { result.exit_code = run_transition(*o); });
-  }
-  {
-    auto o = std::make_shared<transition_options>();
-    o->event = "submit_result";
-    o->artifact_kind = "result";
-    auto* cmd =
-        task->add_subcommand("result", "Submit a result: `transition ID submit_result` with a `result` artifact");
-    cmd->add_option("id", o->task_id, "The task id")->required();
-    cmd->add_option("--file,-f", o->artifact_file, "The result: a file, or `-` for stdin")->required();
-    cmd->add_option("--event", o->event, "The event to send")->capture_default_str();
-    add_transition_options(cmd, *o);
-    cmd->footer(write_footer);
-    cmd->callback([o, &result] { result.exit_code = run_transition(*o); });
-  }
+  };
+  artifact_shortcut("plan", "submit_plan");
+  artifact_shortcut("result", "submit_result");
   {
     auto o = std::make_shared<transition_options>();
     o->always_review = true;

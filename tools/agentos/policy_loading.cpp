@@ -5,10 +5,9 @@
 #include <iostream>
 
 #include "commands.hpp"
-#include "dsl/checker.hpp"
 #include "dsl/loader.hpp"
 #include "dsl/render.hpp"
-#include "engine/lint/lint.hpp"
+#include "engine/build.hpp"
 
 namespace agentos::cli {
 
@@ -34,26 +33,16 @@ const loaded_policy& policy_loader::load(const fs::path& path) {
   dsl::diagnostics diags;
   dsl::disk_files disk;
   dsl::workspace ws(m_sources, diags, disk);
-  std::unique_ptr<dsl::policy_set> set;
-  bool read = false;
-  if (auto loaded = ws.load(path)) {
-    read = true;
-    auto checked = dsl::check(std::move(*loaded), m_sources, diags);
-    if (checked.ok) {
-      for (auto& d : engine::lint::run_all(*checked.set)) diags.add(std::move(d));
-    }
-    set = std::move(checked.set);
-  }
-  diags.finish();
-  if (!read || diags.has_errors()) {
+  auto loaded = ws.load(path);
+  const bool read = loaded.has_value();
+  out.graph = engine::check_and_compile(std::move(loaded), m_sources, diags);
+  if (!out.graph) {
     const bool color = isatty(STDERR_FILENO) != 0;
     std::cerr << dsl::render_text(diags.items(), m_sources, {color});
     out.exit_code = read ? exit_findings : exit_usage;
     out.problem = read ? "policy " + path.string() + " has " + dsl::render_summary(diags.items())
                        : "cannot read " + path.string();
-    return out;
   }
-  out.graph = engine::compile(std::shared_ptr<const dsl::policy_set>(std::move(set)));
   return out;
 }
 
