@@ -415,3 +415,24 @@ TEST(Store, CheckAndBackup) {
   ASSERT_TRUE(st);
   EXPECT_FALSE(st->active_policy.empty());
 }
+
+TEST(Store, LingerGathersConcurrentCallersIntoOneCommit) {
+  temp_dir dir("agentos-store");
+  store_options options;
+  options.linger = std::chrono::milliseconds(20);
+  auto s = task_store::open(dir.path(), shipped(), options);
+  ASSERT_TRUE(s) << s.error().message;
+  std::vector<std::future<outcome>> pending;
+  for (int i = 0; i < 8; ++i) {
+    create_op op;
+    op.task = {{"title", "t" + std::to_string(i)}, {"kind", "admin"}};
+    op.actor = actor("openclaw");
+    op.now = t0;
+    pending.push_back((*s)->submit(op));
+  }
+  for (auto& f : pending) EXPECT_APPLIED(f.get());
+  const auto st = (*s)->stats();
+  EXPECT_EQ(st.operations, 8u);
+  EXPECT_LT(st.commits, 8u);  // the writer waited for more work instead of committing each alone
+  EXPECT_GE(st.max_batch, 2u);
+}
