@@ -1,0 +1,65 @@
+// The operator API's routes, apart from the transport: a request (method, target, the
+// Authorization header, the body) goes in, a status and a JSON body come out. http_server feeds
+// it from Beast; a test can call it directly. Every error has one shape,
+// {"error": {"code", "message", "details"}}, and bad input is never a 500 (docs/api.md).
+// handle() is const and the store is thread safe, so any number of threads may call it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "runtime/service/bearer_tokens.hpp"
+#include "runtime/service/store.hpp"
+
+namespace agentos::runtime {
+
+struct api_request {
+  std::string_view method;         // "GET", "POST", ...
+  std::string_view target;         // path and query, as sent: /api/tasks?state=ready
+  std::string_view authorization;  // the Authorization header ("" when absent)
+  std::string_view body;
+};
+
+struct api_response {
+  unsigned status = 200;
+  nlohmann::json body = nlohmann::json::object();
+  std::string allow;  // for a 405: the methods the path accepts
+};
+
+struct api_limits {
+  std::size_t max_json_depth = 64;
+  std::size_t default_list_limit = 100;
+  std::size_t max_list_limit = 10'000;
+};
+
+// {"error": {"code", "message", "details"}}.
+[[nodiscard]] api_response api_error(unsigned status, std::string_view code, std::string_view message,
+                                     nlohmann::json details = nlohmann::json::object());
+
+// True when `text`'s arrays and objects nest no deeper than `max_depth`. A linear scan with a
+// counter (strings and their escapes skipped), so it is safe on any input, before parsing it.
+[[nodiscard]] bool json_depth_within(std::string_view text, std::size_t max_depth);
+
+class api {
+ public:
+  // `clock` gives `now` (ms since the epoch) for each operation: the wall clock unless a test
+  // says otherwise.
+  api(task_store& store, bearer_tokens tokens, api_limits limits = {}, std::function<std::int64_t()> clock = {});
+
+  [[nodiscard]] api_response handle(const api_request& request) const;
+
+ private:
+  api_response route(const api_request& request) const;
+
+  task_store& m_store;
+  bearer_tokens m_tokens;
+  api_limits m_limits;
+  std::function<std::int64_t()> m_clock;
+};
+
+}  // namespace agentos::runtime

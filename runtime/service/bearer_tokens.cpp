@@ -1,0 +1,58 @@
+#include "runtime/service/bearer_tokens.hpp"
+
+#include <fstream>
+#include <iterator>
+
+#include "engine/sha256.hpp"
+
+namespace agentos::runtime {
+
+std::optional<bearer_tokens> bearer_tokens::from_json(const nlohmann::json& doc, std::string& error) {
+  if (!doc.is_object()) {
+    error = "expected a JSON object {\"<token>\": \"<actor id>\", ...}";
+    return std::nullopt;
+  }
+  bearer_tokens out;
+  for (const auto& [token, actor] : doc.items()) {
+    if (token.empty()) {
+      error = "an empty token";
+      return std::nullopt;
+    }
+    if (!actor.is_string() || actor.get<std::string>().empty()) {
+      error = "the owner of a token must be a non-empty actor id";
+      return std::nullopt;
+    }
+    out.add(token, actor.get<std::string>());
+  }
+  return out;
+}
+
+std::optional<bearer_tokens> bearer_tokens::load(const std::filesystem::path& file, std::string& error) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    error = "cannot read " + file.string();
+    return std::nullopt;
+  }
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto doc = nlohmann::json::parse(text, nullptr, false);
+  if (doc.is_discarded()) {
+    error = file.string() + " is not valid JSON";
+    return std::nullopt;
+  }
+  auto tokens = from_json(doc, error);
+  if (!tokens) error = file.string() + ": " + error;
+  return tokens;
+}
+
+void bearer_tokens::add(std::string_view token, std::string actor) {
+  m_owners[engine::sha256_hex(token)] = std::move(actor);
+}
+
+std::optional<std::string> bearer_tokens::owner(std::string_view token) const {
+  if (token.empty()) return std::nullopt;
+  const auto it = m_owners.find(engine::sha256_hex(token));
+  if (it == m_owners.end()) return std::nullopt;
+  return it->second;
+}
+
+}  // namespace agentos::runtime

@@ -1,0 +1,273 @@
+#include "runtime/service/http_server.hpp"
+
+#include <array>
+#include <atomic>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+namespace agentos::runtime {
+
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using error_code = beast::error_code;
+
+// After an error answer to a request whose body was not read (413, 431, 400), keep reading and
+// discarding for a moment before closing: closing a socket with unread data sends a reset, which
+// can destroy the answer before the client reads it (the "lingering close" of nginx and Apache).
+constexpr std::chrono::seconds linger_time{2};
+constexpr std::size_t linger_bytes = std::size_t{8} << 20;
+
+bool is_http_error(const error_code& ec) {
+  return ec.category() == http::make_error_code(http::error::bad_target).category();
+}
+
+}  // namespace
+
+namespace detail {
+class http_session;
+}
+using detail::http_session;
+
+struct http_server::impl {
+  impl(const api& h, http_options o)
+      : handler(h), options(std::move(o)), ioc(static_cast<int>(options.threads)), acceptor(asio::make_strand(ioc)) {}
+
+  void do_accept();
+  void on_accept(error_code ec, tcp::socket socket);
+  void forget(const http_session* s) {
+    std::lock_guard lock(mutex);
+    sessions.erase(s);
+  }
+
+  const api& handler;
+  http_options options;
+  asio::io_context ioc;
+  tcp::acceptor acceptor;
+  std::vector<std::thread> threads;
+  std::uint16_t bound_port = 0;
+  bool running = false;
+
+  std::atomic<bool> stopping{false};
+  std::mutex mutex;  // guards sessions (and orders registration against stop())
+  std::unordered_map<const http_session*, std::weak_ptr<http_session>> sessions;
+};
+
+namespace detail {
+
+// One connection. Every handler runs on the connection's strand, so its members need no lock.
+class http_session : public std::enable_shared_from_this<http_session> {
+ public:
+  http_session(http_server::impl& server, tcp::socket socket) : m_server(server), m_stream(std::move(socket)) {}
+  ~http_session() { m_server.forget(this); }
+
+  void run() {
+    asio::dispatch(m_stream.get_executor(), beast::bind_front_handler(&http_session::do_read, shared_from_this()));
+  }
+
+  // From stop(): a connection waiting for its next request is closed now; one whose request is
+  // being handled or answered closes after the answer.
+  void stop() {
+    asio::post(m_stream.get_executor(), [self = shared_from_this()] {
+      if (!self->m_busy) self->close();
+    });
+  }
+
+ private:
+  void do_read() {
+    if (m_server.stopping) return close();
+    m_parser.emplace();
+    m_parser->body_limit(m_server.options.body_limit);
+    m_parser->header_limit(m_server.options.header_limit);
+    m_stream.expires_after(m_server.options.read_timeout);
+    http::async_read(m_stream, m_buffer, *m_parser,
+                     beast::bind_front_handler(&http_session::on_read, shared_from_this()));
+  }
+
+  void on_read(error_code ec, std::size_t) {
+    if (ec == http::error::body_limit)
+      return answer_error(413, "request.too_large",
+                          "the body is larger than " + std::to_string(m_server.options.body_limit) + " bytes");
+    if (ec == http::error::header_limit)
+      return answer_error(431, "request.header_too_large",
+                          "the header is larger than " + std::to_string(m_server.options.header_limit) + " bytes");
+    if (ec && ec != http::error::end_of_stream && ec != http::error::partial_message && is_http_error(ec))
+      return answer_error(400, "request.malformed", "malformed HTTP request: " + ec.message());
+    if (ec) return close();  // end of stream, timeout, reset, aborted by stop(): nothing to answer
+
+    m_busy = true;
+    const auto& req = m_parser->get();
+    const auto auth = req.find(http::field::authorization);
+    const api_request request{
+        std::string_view(req.method_string().data(), req.method_string().size()),
+        std::string_view(req.target().data(), req.target().size()),
+        auth == req.end() ? std::string_view() : std::string_view(auth->value().data(), auth->value().size()),
+        req.body()};
+    const bool keep_alive = req.keep_alive();
+    const unsigned version = req.version();
+    send(m_server.handler.handle(request), version, keep_alive, false);
+  }
+
+  void answer_error(unsigned status, std::string_view code, const std::string& message) {
+    m_busy = true;
+    send(api_error(status, code, message), 11, false, true);
+  }
+
+  void send(const api_response& r, unsigned version, bool keep_alive, bool linger) {
+    m_response = {};
+    m_response.version(version);
+    m_response.result(static_cast<http::status>(r.status));
+    m_response.set(http::field::server, "agentos");
+    m_response.set(http::field::content_type, "application/json");
+    if (!r.allow.empty()) m_response.set(http::field::allow, r.allow);
+    if (r.status == 401) m_response.set(http::field::www_authenticate, "Bearer");
+    m_response.keep_alive(keep_alive && !m_server.stopping);
+    m_response.body() = r.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    m_response.body() += '\n';
+    m_response.prepare_payload();
+    m_stream.expires_after(m_server.options.read_timeout);
+    http::async_write(m_stream, m_response,
+                      [self = shared_from_this(), linger](error_code ec, std::size_t) { self->on_write(ec, linger); });
+  }
+
+  void on_write(error_code ec, bool linger) {
+    m_busy = false;
+    if (ec) return close();
+    if (linger) return start_linger();
+    if (!m_response.keep_alive() || m_server.stopping) return close();
+    do_read();
+  }
+
+  void start_linger() {
+    error_code ignored;
+    m_stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    m_stream.expires_after(linger_time);
+    m_lingered = 0;
+    drain();
+  }
+
+  void drain() {
+    m_stream.async_read_some(asio::buffer(m_discard), [self = shared_from_this()](error_code ec, std::size_t n) {
+      self->m_lingered += n;
+      if (ec || self->m_lingered > linger_bytes) return self->close();
+      self->drain();
+    });
+  }
+
+  void close() {
+    error_code ignored;
+    m_stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    m_stream.close();
+  }
+
+  http_server::impl& m_server;
+  beast::tcp_stream m_stream;
+  beast::flat_buffer m_buffer;
+  std::optional<http::request_parser<http::string_body>> m_parser;
+  http::response<http::string_body> m_response;
+  bool m_busy = false;
+  std::size_t m_lingered = 0;
+  std::array<char, 16 * 1024> m_discard{};
+};
+
+}  // namespace detail
+
+void http_server::impl::do_accept() {
+  acceptor.async_accept(asio::make_strand(ioc), beast::bind_front_handler(&impl::on_accept, this));
+}
+
+void http_server::impl::on_accept(error_code ec, tcp::socket socket) {
+  if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;  // stop()
+  if (!ec) {
+    std::shared_ptr<http_session> s;
+    {
+      std::lock_guard lock(mutex);
+      if (stopping) return;  // the socket closes as it goes out of scope
+      s = std::make_shared<http_session>(*this, std::move(socket));
+      sessions.emplace(s.get(), s);
+    }
+    s->run();
+  }
+  // An accept error (too many open files, a connection reset before accept) ends only that
+  // connection; keep accepting.
+  do_accept();
+}
+
+http_server::http_server(const api& handler, http_options options)
+    : m(std::make_unique<impl>(handler, std::move(options))) {}
+
+http_server::~http_server() { stop(); }
+
+std::string http_server::start() {
+  if (m->running) return "already started";
+  error_code ec;
+  const auto address = asio::ip::make_address(m->options.address, ec);
+  if (ec) return "invalid listen address `" + m->options.address + "`";
+  const tcp::endpoint endpoint{address, m->options.port};
+  const std::string where = m->options.address + ":" + std::to_string(m->options.port);
+  m->acceptor.open(endpoint.protocol(), ec);
+  if (!ec) m->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) m->acceptor.bind(endpoint, ec);
+  if (!ec) m->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    error_code ignored;
+    m->acceptor.close(ignored);
+    return "cannot listen on " + where + ": " + ec.message();
+  }
+  m->bound_port = m->acceptor.local_endpoint(ec).port();
+  m->do_accept();
+  m->running = true;
+  for (std::size_t i = 0; i < std::max<std::size_t>(1, m->options.threads); ++i) {
+    m->threads.emplace_back([this] {
+      for (;;) {
+        try {
+          m->ioc.run();
+          return;
+        } catch (const std::exception&) {
+          // A handler threw (api::handle catches everything it can; this is bad_alloc and the
+          // like): that connection is gone, the others go on.
+        }
+      }
+    });
+  }
+  return {};
+}
+
+std::uint16_t http_server::port() const { return m->bound_port; }
+
+void http_server::stop() {
+  if (!m->running) return;
+  std::vector<std::weak_ptr<http_session>> open;
+  {
+    std::lock_guard lock(m->mutex);
+    m->stopping = true;
+    for (const auto& [key, s] : m->sessions) open.push_back(s);
+  }
+  asio::post(m->acceptor.get_executor(), [this] {
+    error_code ignored;
+    m->acceptor.close(ignored);
+  });
+  for (const auto& w : open)
+    if (const auto s = w.lock()) s->stop();
+  // The threads return when nothing is left to do: no acceptor, and every connection closed after
+  // its last answer.
+  for (auto& t : m->threads) t.join();
+  m->threads.clear();
+  m->running = false;
+}
+
+}  // namespace agentos::runtime

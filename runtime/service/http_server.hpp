@@ -1,0 +1,50 @@
+// The HTTP/1.1 transport of `agentos serve`: Boost.Beast on Asio, asynchronous, with a small fixed
+// pool of io threads. It reads requests with Beast's parser under fixed limits (body, header
+// size, a read timeout for slow clients), hands each one to an `api`, and writes the answer as
+// JSON. Beast and Asio stay in the .cpp.
+//
+// Lifecycle: start() binds and starts the threads; stop() stops accepting, closes idle
+// keep-alive connections, lets every request already read finish and be answered, joins the
+// threads and returns. The destructor stops. start/stop/port are for one controlling thread.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "runtime/service/api.hpp"
+
+namespace agentos::runtime {
+
+struct http_options {
+  std::string address = "127.0.0.1";
+  std::uint16_t port = 8080;  // 0: an ephemeral port (see http_server::port())
+  std::size_t threads = 2;
+  std::uint64_t body_limit = std::uint64_t{1} << 20;  // larger: 413
+  std::uint32_t header_limit = 8 * 1024;              // larger: 431
+  std::chrono::milliseconds read_timeout{10'000};     // a request (or a response) slower than this: dropped
+};
+
+class http_server {
+ public:
+  http_server(const api& handler, http_options options);
+  ~http_server();
+  http_server(const http_server&) = delete;
+  http_server& operator=(const http_server&) = delete;
+
+  // Binds, listens and starts the io threads. On failure returns why (and nothing runs).
+  [[nodiscard]] std::string start();
+  // The bound port (after a successful start).
+  [[nodiscard]] std::uint16_t port() const;
+  // Graceful: see above. Safe to call more than once.
+  void stop();
+
+  struct impl;
+
+ private:
+  std::unique_ptr<impl> m;
+};
+
+}  // namespace agentos::runtime

@@ -1,0 +1,99 @@
+// `agentos serve`: the operator API over HTTP (docs/api.md) on a data directory. Opens the store
+// with the policy made active, loads the bearer tokens, listens, prints the URL, and on SIGTERM
+// or SIGINT stops gracefully: no new connections, in-flight requests answered, the store closed
+// (its writer finishes the queued work) before exit 0.
+#include <pthread.h>
+#include <signal.h>
+
+#include <iostream>
+#include <memory>
+
+#include "commands.hpp"
+#include "runtime/service/api.hpp"
+#include "runtime/service/http_server.hpp"
+#include "store_access.hpp"
+
+namespace agentos::cli {
+
+namespace {
+
+struct serve_options {
+  std::string policy = "policies/agent-os.policy";
+  std::string data = default_data_dir;
+  std::string listen = "127.0.0.1:8080";
+  std::string tokens;
+};
+
+// "HOST:PORT" or "[V6]:PORT".
+bool parse_listen(const std::string& text, runtime::http_options& out) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) return false;
+  std::string host = text.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  const std::string port = text.substr(colon + 1);
+  if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) return false;
+  const unsigned long n = std::stoul(port);
+  if (n > 65535) return false;
+  out.address = host;
+  out.port = static_cast<std::uint16_t>(n);
+  return true;
+}
+
+int run_serve(const serve_options& o) {
+  runtime::http_options http;
+  if (!parse_listen(o.listen, http)) {
+    print_error("cli.usage", "--listen `" + o.listen + "`: expected HOST:PORT, e.g. 127.0.0.1:8080");
+    return exit_usage;
+  }
+  std::string error;
+  auto tokens = runtime::bearer_tokens::load(o.tokens, error);
+  if (!tokens) {
+    print_error("cli.io", "--tokens: " + error);
+    return exit_usage;
+  }
+
+  // Block the signals before any thread starts, so every thread inherits the mask and only
+  // sigwait() below sees them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  int code = exit_ok;
+  auto store = open_store(o.data, o.policy, store_access::write, code);
+  if (!store) return code;
+  const std::size_t token_count = tokens->size();
+  const runtime::api api(*store, std::move(*tokens));
+  runtime::http_server server(api, http);
+  if (const std::string failed = server.start(); !failed.empty()) {
+    print_error("serve.listen", failed);
+    return exit_usage;
+  }
+  const bool v6 = http.address.find(':') != std::string::npos;
+  std::cout << "agentos: serving " << o.data << " on http://" << (v6 ? "[" + http.address + "]" : http.address) << ":"
+            << server.port() << " (" << token_count << " tokens; try GET /health)" << std::endl;
+
+  int signal = 0;
+  sigwait(&signals, &signal);
+  std::cerr << "agentos: " << (signal == SIGTERM ? "SIGTERM" : "SIGINT") << ": stopping\n";
+  server.stop();
+  store.reset();
+  return exit_ok;
+}
+
+}  // namespace
+
+void register_serve(CLI::App& app, command_result& result) {
+  auto o = std::make_shared<serve_options>();
+  auto* cmd = app.add_subcommand("serve", "Serve the operator API over HTTP on a data directory (docs/api.md)");
+  cmd->add_option("--policy,-p", o->policy, "The policy to make active")->capture_default_str();
+  add_data_option(*cmd, o->data);
+  cmd->add_option("--listen,-l", o->listen, "HOST:PORT to listen on (port 0: any free port)")->capture_default_str();
+  cmd->add_option("--tokens", o->tokens, "A JSON file {\"<token>\": \"<actor id>\", ...} of the accepted bearer tokens")
+      ->required();
+  cmd->footer("Exit status: 0 after a graceful stop (SIGTERM, SIGINT); 1 for a policy with errors; 2 otherwise.");
+  cmd->callback([o, &result] { result.exit_code = run_serve(*o); });
+}
+
+}  // namespace agentos::cli
