@@ -141,6 +141,19 @@ std::optional<api_response> parse_body(std::string_view body, std::size_t max_de
 }
 
 // Rejects fields a body does not know, so nothing unexpected is silently dropped (or stored).
+// `?limit=` of a list route into `out` (the default when absent), or the 400 for a bad one.
+std::optional<api_response> list_limit(const target& t, const api_limits& limits, std::size_t& out) {
+  out = limits.default_list_limit;
+  const auto l = t.query.find("limit");
+  if (l == t.query.end()) return std::nullopt;
+  const auto n = parse_count(l->second);
+  if (!n || *n == 0 || *n > limits.max_list_limit)
+    return api_error(400, "request.invalid",
+                     "limit must be a whole number from 1 to " + std::to_string(limits.max_list_limit));
+  out = static_cast<std::size_t>(*n);
+  return std::nullopt;
+}
+
 std::optional<api_response> only_fields(const json& body, std::initializer_list<std::string_view> known) {
   for (const auto& [key, value] : body.items()) {
     bool ok = false;
@@ -228,14 +241,7 @@ api_response api::route(const api_request& request) const {
       f.state = query_value(*t, "state");
       f.assignee = query_value(*t, "assignee");
       f.project = query_value(*t, "project");
-      f.limit = m_limits.default_list_limit;
-      if (const auto l = t->query.find("limit"); l != t->query.end()) {
-        const auto n = parse_count(l->second);
-        if (!n || *n == 0 || *n > m_limits.max_list_limit)
-          return api_error(400, "request.invalid",
-                           "limit must be a whole number from 1 to " + std::to_string(m_limits.max_list_limit));
-        f.limit = static_cast<std::size_t>(*n);
-      }
+      if (auto bad = list_limit(*t, m_limits, f.limit)) return *bad;
       auto rows = m_store.tasks(f);
       if (!rows) return store_failure(rows.error());
       return {200, {{"tasks", std::move(*rows)}}, {}};
@@ -313,14 +319,7 @@ api_response api::route(const api_request& request) const {
     if (method != "GET") return method_not_allowed("GET");
     audit_filter f;
     f.task = query_value(*t, "task");
-    f.limit = m_limits.default_list_limit;
-    if (const auto l = t->query.find("limit"); l != t->query.end()) {
-      const auto n = parse_count(l->second);
-      if (!n || *n == 0 || *n > m_limits.max_list_limit)
-        return api_error(400, "request.invalid",
-                         "limit must be a whole number from 1 to " + std::to_string(m_limits.max_list_limit));
-      f.limit = static_cast<std::size_t>(*n);
-    }
+    if (auto bad = list_limit(*t, m_limits, f.limit)) return *bad;
     auto entries = m_store.audit(f);
     if (!entries) return store_failure(entries.error());
     json records = json::array();

@@ -10,6 +10,7 @@
 #include "engine/request_json.hpp"
 #include "engine/sha256.hpp"
 #include "runtime/service/audit.hpp"
+#include "runtime/service/keys.hpp"
 #include "runtime/service/task_record.hpp"
 
 namespace agentos::runtime {
@@ -32,9 +33,6 @@ std::string_view to_string(outcome_status s) {
 
 namespace {
 
-constexpr std::string_view active_policy_key = "active_policy";
-constexpr std::string_view next_task_key = "next_task";
-
 outcome make(outcome_status s, std::string code, std::string message, json body = json::object()) {
   outcome o;
   o.status = s;
@@ -42,30 +40,6 @@ outcome make(outcome_status s, std::string code, std::string message, json body 
   o.message = std::move(message);
   o.body = std::move(body);
   return o;
-}
-
-// ---- keys
-
-std::string index_key(std::string_view value, std::string_view id) {
-  std::string k(value);
-  k.push_back('\0');
-  k.append(id);
-  return k;
-}
-std::string due_key(std::int64_t due, std::string_view id) {
-  // Offset so that negative instants sort before positive ones.
-  return kv::be64(static_cast<std::uint64_t>(due) ^ (std::uint64_t{1} << 63)) + std::string(id);
-}
-std::int64_t due_of_key(std::string_view k) {
-  return static_cast<std::int64_t>(*kv::read_be64(k) ^ (std::uint64_t{1} << 63));
-}
-std::string artifact_key(std::string_view task, std::string_view kind, std::uint32_t version) {
-  std::string k(task);
-  k.push_back('\0');
-  k.append(kind);
-  k.push_back('\0');
-  k += kv::be32(version);
-  return k;
 }
 
 bool valid_id(std::string_view id) {
@@ -202,8 +176,8 @@ indexed indexed_fields(const task_record& t) { return {t.state, t.project, t.ass
 result<void> reindex_due(kv::writer& w, task_record& t) {
   if (!t.due_at || (t.indexed_due && *t.indexed_due <= *t.due_at)) return {};
   if (t.indexed_due)
-    if (auto r = w.del(table::by_due, due_key(*t.indexed_due, t.id)); !r) return std::move(r).error();
-  if (auto r = w.put(table::by_due, due_key(*t.due_at, t.id), {}); !r) return std::move(r).error();
+    if (auto r = w.del(table::by_due, keys::due(*t.indexed_due, t.id)); !r) return std::move(r).error();
+  if (auto r = w.put(table::by_due, keys::due(*t.due_at, t.id), {}); !r) return std::move(r).error();
   t.indexed_due = t.due_at;
   return {};
 }
@@ -214,9 +188,9 @@ result<void> write_task(kv::writer& w, const indexed* before, task_record& after
   auto reindex = [&](table tb, const std::string* old_v, const std::string& new_v) -> result<void> {
     if (old_v && *old_v == new_v) return {};
     if (old_v && !old_v->empty())
-      if (auto r = w.del(tb, index_key(*old_v, id)); !r) return std::move(r).error();
+      if (auto r = w.del(tb, keys::index(*old_v, id)); !r) return std::move(r).error();
     if (!new_v.empty())
-      if (auto r = w.put(tb, index_key(new_v, id), {}); !r) return std::move(r).error();
+      if (auto r = w.put(tb, keys::index(new_v, id), {}); !r) return std::move(r).error();
     return {};
   };
   if (auto r = reindex(table::by_state, before ? &before->state : nullptr, after.state); !r) return r;
@@ -452,10 +426,6 @@ result<outcome> remember(kv::writer& w, const std::string& key, outcome o) {
 
 outcome::task_brief brief_of(const task_record& t) { return {t.id, t.state, {}, t.assignee, t.version}; }
 
-json task_summary(const task_record& t) {
-  return {{"id", t.id}, {"version", t.version}, {"state", t.state}, {"assignee", t.assignee}};
-}
-
 // ---- create
 
 result<outcome> apply_create(kv::writer& w, policy_context& p, audit_head& head, const create_op& op) {
@@ -493,12 +463,12 @@ result<outcome> apply_create(kv::writer& w, policy_context& p, audit_head& head,
   }
   std::string id = op.id;
   if (id.empty()) {
-    auto raw = w.get(table::meta, next_task_key);
+    auto raw = w.get(table::meta, keys::next_task);
     if (!raw) return std::move(raw).error();
     std::uint64_t n = 1;
     if (*raw) n = kv::read_be64(**raw).value_or(1);
     id = "T-" + std::to_string(n);
-    if (auto r = w.put(table::meta, next_task_key, kv::be64(n + 1)); !r) return std::move(r).error();
+    if (auto r = w.put(table::meta, keys::next_task, kv::be64(n + 1)); !r) return std::move(r).error();
   } else if (!valid_id(id)) {
     return make(outcome_status::invalid, "task.bad_id",
                 "task id `" + id + "` is not 1-128 characters of letters, digits, `-`, `_`, `.`, `:`");
@@ -517,8 +487,8 @@ result<outcome> apply_create(kv::writer& w, policy_context& p, audit_head& head,
   if (!actor) return std::move(actor).error();
   rec.created_by = actor_id(*actor);
   const std::string actor_text = actor->is_object() && !actor->empty() ? actor->dump() : std::string();
-  const std::string input_text = request_text(nullptr, op.now, rec, &actor_text);
-  auto built = request_from_text(input_text, g);
+  json input = json::parse(request_text(nullptr, op.now, rec, &actor_text));
+  auto built = engine::request_from_json(input, g);
   if (!built.ok())
     return make(outcome_status::invalid, "request.invalid", first_error(built.errors),
                 {{"errors", errors_json(built.errors)}});
@@ -542,7 +512,7 @@ result<outcome> apply_create(kv::writer& w, policy_context& p, audit_head& head,
   req.clear_actor();
 
   json record = {{"kind", "intake"},  {"at", op.now},      {"task", id},           {"actor", rec.created_by},
-                 {"event", nullptr},  {"effect", "route"}, {"policy", g.version()}, {"input", json::parse(input_text)},
+                 {"event", nullptr},  {"effect", "route"}, {"policy", g.version()}, {"input", std::move(input)},
                  {"output", intake}};
   auto seq = append_audit(w, head, record);
   if (!seq) return std::move(seq).error();
@@ -577,11 +547,13 @@ result<outcome> apply_transition(kv::writer& w, policy_context& p, audit_head& h
   if (*loaded == nullptr) return make(outcome_status::not_found, "task.not_found", "no task " + op.task_id);
   cache_entry& entry = **loaded;
   task_record& rec = entry.rec;
-  if (op.expected_version != 0 && op.expected_version != rec.version)
-    return make(outcome_status::conflict, "task.version_conflict",
-                "task " + op.task_id + " is at version " + std::to_string(rec.version) + ", not " +
-                    std::to_string(op.expected_version),
-                {{"task", task_summary(rec)}});
+  if (op.expected_version != 0 && op.expected_version != rec.version) {
+    outcome stale = make(outcome_status::conflict, "task.version_conflict",
+                         "task " + op.task_id + " is at version " + std::to_string(rec.version) + ", not " +
+                             std::to_string(op.expected_version));
+    stale.brief = brief_of(rec);
+    return stale;
+  }
   if (op.artifact) {
     const auto& a = *op.artifact;
     if (!valid_kind(a.kind))
@@ -733,7 +705,7 @@ result<outcome> apply_transition(kv::writer& w, policy_context& p, audit_head& h
     ref += ",\"event\":";
     engine::append_json_string(ref, op.event);
     ref += ",\"audit_seq\":" + std::to_string(*seq) + "}";
-    if (auto r = w.put(table::artifacts, artifact_key(op.task_id, a.kind, v), ref); !r)
+    if (auto r = w.put(table::artifacts, keys::artifact(op.task_id, a.kind, v), ref); !r)
       return fail(std::move(r).error());
     body["artifact"] = {{"kind", a.kind}, {"version", v}, {"sha256", sha}, {"size", a.content.size()}};
   }
@@ -743,7 +715,7 @@ result<outcome> apply_transition(kv::writer& w, policy_context& p, audit_head& h
       if (latest.is_null() || kind == "result") latest = {{"kind", kind}, {"version", v}};
     json review = {{"task", op.task_id}, {"by", who},       {"event", op.event}, {"verdict", to},
                    {"comment", *op.review}, {"artifact", latest}, {"at", op.now}, {"audit_seq", *seq}};
-    if (auto r = w.put(table::reviews, index_key(op.task_id, kv::be64(*seq)), review.dump()); !r)
+    if (auto r = w.put(table::reviews, keys::index(op.task_id, kv::be64(*seq)), review.dump()); !r)
       return fail(std::move(r).error());
     body["review"] = std::move(review);
   }
@@ -795,7 +767,7 @@ result<outcome> apply_transition(kv::writer& w, policy_context& p, audit_head& h
 
 result<void> unindex_due(kv::writer& w, task_record& t) {
   if (!t.indexed_due) return {};
-  if (auto r = w.del(table::by_due, due_key(*t.indexed_due, t.id)); !r) return std::move(r).error();
+  if (auto r = w.del(table::by_due, keys::due(*t.indexed_due, t.id)); !r) return std::move(r).error();
   t.indexed_due.reset();
   return {};
 }
@@ -865,10 +837,10 @@ result<outcome> apply_escalate(kv::writer& w, policy_context& p, audit_head& hea
     take(**hits);
   } else {
     std::vector<std::pair<std::int64_t, std::string>> due;
-    const std::string start = due_key(std::numeric_limits<std::int64_t>::min(), "");
+    const std::string start = keys::due(std::numeric_limits<std::int64_t>::min(), "");
     auto s = w.scan(table::by_due, start, [&](std::string_view k, std::string_view) {
-      if (k.size() < 8 || due_of_key(k) > op.now || due.size() >= op.limit) return false;
-      due.emplace_back(due_of_key(k), std::string(k.substr(8)));
+      if (k.size() < 8 || keys::due_instant(k) > op.now || due.size() >= op.limit) return false;
+      due.emplace_back(keys::due_instant(k), std::string(k.substr(8)));
       return true;
     });
     if (!s) return std::move(s).error();
@@ -877,7 +849,7 @@ result<outcome> apply_escalate(kv::writer& w, policy_context& p, audit_head& hea
       if (!loaded) return std::move(loaded).error();
       if (*loaded == nullptr || (*loaded)->rec.indexed_due != at) {
         // An entry that belongs to no task (or not where the task says): drop it.
-        if (auto r = w.del(table::by_due, due_key(at, id)); !r) return std::move(r).error();
+        if (auto r = w.del(table::by_due, keys::due(at, id)); !r) return std::move(r).error();
         continue;
       }
       const bool due_now = (*loaded)->rec.due_at && *(*loaded)->rec.due_at <= op.now;
@@ -889,9 +861,9 @@ result<outcome> apply_escalate(kv::writer& w, policy_context& p, audit_head& hea
   }
   // The next instant anything is due, so a scheduler knows when to come back.
   json next = nullptr;
-  auto s = w.scan(table::by_due, due_key(std::numeric_limits<std::int64_t>::min(), ""),
+  auto s = w.scan(table::by_due, keys::due(std::numeric_limits<std::int64_t>::min(), ""),
                   [&](std::string_view k, std::string_view) {
-                    if (k.size() >= 8) next = due_of_key(k);
+                    if (k.size() >= 8) next = keys::due_instant(k);
                     return false;
                   });
   if (!s) return std::move(s).error();
@@ -970,8 +942,7 @@ result<outcome> apply(kv::writer& w, policy_context& p, audit_head& head, const 
       [&](const auto& o) -> result<outcome> {
         using T = std::decay_t<decltype(o)>;
         if constexpr (std::is_same_v<T, create_op>) {
-          auto r = apply_create(w, p, head, o);
-          return r;
+          return apply_create(w, p, head, o);
         } else if constexpr (std::is_same_v<T, transition_op>) {
           return apply_transition(w, p, head, o);
         } else if constexpr (std::is_same_v<T, escalate_op>) {
@@ -985,7 +956,7 @@ result<outcome> apply(kv::writer& w, policy_context& p, audit_head& head, const 
 
 result<bool> activate(kv::writer& w, policy_context& p, audit_head& head, std::int64_t now) {
   const engine::rule_graph& g = p.graph();
-  auto active = w.get(table::meta, active_policy_key);
+  auto active = w.get(table::meta, keys::active_policy);
   if (!active) return std::move(active).error();
   if (*active && **active == g.version()) return false;
   const json previous = *active ? json(std::string(**active)) : json(nullptr);
@@ -996,7 +967,7 @@ result<bool> activate(kv::writer& w, policy_context& p, audit_head& head, std::i
                 {"name", g.policy().name},  {"bundle", p.policy().bundle->to_json()}, {"first_activated", now}};
     if (auto r = w.put(table::policies, g.version(), rec.dump()); !r) return std::move(r).error();
   }
-  if (auto r = w.put(table::meta, active_policy_key, g.version()); !r) return std::move(r).error();
+  if (auto r = w.put(table::meta, keys::active_policy, g.version()); !r) return std::move(r).error();
   for (const auto& a : g.policy().agents) {
     const std::int32_t parent = g.role_parent(a.role);
     json rec = {{"id", a.name},

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "engine/sha256.hpp"
+#include "runtime/service/keys.hpp"
 #include "runtime/service/task_record.hpp"
 #include "runtime/store/lmdb_kv.hpp"
 
@@ -180,7 +181,7 @@ result<std::unique_ptr<task_store>> task_store::open(const fs::path& dir, std::o
     if (!head) return std::move(head).error();
     p->head = *head;
     if (!policy) {
-      auto active = r.get(table::meta, "active_policy");
+      auto active = r.get(table::meta, keys::active_policy);
       if (!active) return std::move(active).error();
       if (*active) {
         auto raw = r.get(table::policies, **active);
@@ -266,11 +267,6 @@ result<std::vector<json>> parse_all(kv::reader& r, table t, std::string_view pre
   return out;
 }
 
-std::string with_nul(std::string_view s) {
-  std::string k(s);
-  k.push_back('\0');
-  return k;
-}
 
 }  // namespace
 
@@ -290,9 +286,9 @@ result<std::vector<json>> task_store::tasks(const task_filter& f) const {
     // Drive the scan from the most selective index given; check the other filters per task.
     table index = table::tasks;
     std::string prefix;
-    if (!f.assignee.empty()) index = table::by_assignee, prefix = with_nul(f.assignee);
-    else if (!f.state.empty()) index = table::by_state, prefix = with_nul(f.state);
-    else if (!f.project.empty()) index = table::by_project, prefix = with_nul(f.project);
+    if (!f.assignee.empty()) index = table::by_assignee, prefix = keys::prefix(f.assignee);
+    else if (!f.state.empty()) index = table::by_state, prefix = keys::prefix(f.state);
+    else if (!f.project.empty()) index = table::by_project, prefix = keys::prefix(f.project);
     std::vector<json> out;
     std::optional<store_error> bad;
     auto keep = [&](std::string_view raw) {
@@ -327,17 +323,13 @@ result<std::vector<audit_entry>> task_store::audit(const audit_filter& f) const 
 }
 
 result<std::vector<json>> task_store::artifacts(std::string_view task_id) const {
-  return m->read([&](lmdb_kv& r) { return parse_all(r, table::artifacts, with_nul(task_id)); });
+  return m->read([&](lmdb_kv& r) { return parse_all(r, table::artifacts, keys::prefix(task_id)); });
 }
 
 result<std::optional<std::string>> task_store::artifact_content(std::string_view task_id, std::string_view kind,
                                                                 std::uint32_t version) const {
   return m->read([&](lmdb_kv& r) -> result<std::optional<std::string>> {
-    std::string key = with_nul(task_id);
-    key.append(kind);
-    key.push_back('\0');
-    key += kv::be32(version);
-    auto ref = r.get(table::artifacts, key);
+    auto ref = r.get(table::artifacts, keys::artifact(task_id, kind, version));
     if (!ref) return std::move(ref).error();
     if (!*ref) return std::optional<std::string>{};
     json j = json::parse(**ref, nullptr, false);
@@ -350,7 +342,7 @@ result<std::optional<std::string>> task_store::artifact_content(std::string_view
 }
 
 result<std::vector<json>> task_store::reviews(std::string_view task_id) const {
-  return m->read([&](lmdb_kv& r) { return parse_all(r, table::reviews, with_nul(task_id)); });
+  return m->read([&](lmdb_kv& r) { return parse_all(r, table::reviews, keys::prefix(task_id)); });
 }
 
 result<std::vector<json>> task_store::outbox(std::uint64_t after, std::size_t limit) const {
@@ -390,11 +382,11 @@ result<store_stat> task_store::stat() const {
   if (!head) return std::move(head).error();
   out.audit_head_seq = head->next_seq - 1;
   out.audit_head_hash = head->last_hash;
-  auto active = r.get(table::meta, "active_policy");
+  auto active = r.get(table::meta, keys::active_policy);
   if (!active) return std::move(active).error();
   if (*active) out.active_policy = std::string(**active);
   auto s = r.scan(table::by_due, {}, [&](std::string_view k, std::string_view) {
-    if (k.size() >= 8) out.next_due = static_cast<std::int64_t>(*kv::read_be64(k) ^ (std::uint64_t{1} << 63));
+    if (k.size() >= 8) out.next_due = keys::due_instant(k);
     return false;
   });
   if (!s) return std::move(s).error();
@@ -417,9 +409,7 @@ result<check_report> task_store::check(const std::function<void(std::uint64_t)>&
       }
       auto expect = [&](table ix, const std::string& value) {
         if (value.empty()) return;
-        std::string key = with_nul(value);
-        key.append(k);
-        auto hit = r.get(ix, key);
+        auto hit = r.get(ix, keys::index(value, k));
         if (!hit || !*hit) note(std::string(kv::name(ix)) + ": no entry for task " + std::string(k));
       };
       expect(table::by_state, t->state);
@@ -429,9 +419,7 @@ result<check_report> task_store::check(const std::function<void(std::uint64_t)>&
       if (t->due_at && t->indexed_due && *t->indexed_due > *t->due_at)
         note("by_due: task " + std::string(k) + " is indexed after it comes due");
       if (t->indexed_due) {
-        std::string key = kv::be64(static_cast<std::uint64_t>(*t->indexed_due) ^ (std::uint64_t{1} << 63));
-        key.append(k);
-        auto hit = r.get(table::by_due, key);
+        auto hit = r.get(table::by_due, keys::due(*t->indexed_due, k));
         if (!hit || !*hit) note("by_due: no entry for task " + std::string(k));
       }
       return true;
