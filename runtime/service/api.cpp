@@ -6,11 +6,14 @@
 #include <optional>
 #include <vector>
 
+#include "runtime/service/api_routes.hpp"
+
 namespace agentos::runtime {
 
 namespace {
 
 using nlohmann::json;
+using namespace api_detail;
 
 // ---- the target: path segments and query parameters, percent-decoded
 
@@ -76,18 +79,7 @@ std::optional<target> parse_target(std::string_view t) {
   return out;
 }
 
-std::string query_value(const target& t, const std::string& key) {
-  const auto it = t.query.find(key);
-  return it == t.query.end() ? std::string() : it->second;
-}
 
-// A non-negative decimal count, or nullopt.
-std::optional<std::uint64_t> parse_count(std::string_view s) {
-  if (s.empty() || s.size() > 18 || s.find_first_not_of("0123456789") != std::string_view::npos) return std::nullopt;
-  std::uint64_t n = 0;
-  for (const char c : s) n = n * 10 + static_cast<std::uint64_t>(c - '0');
-  return n;
-}
 
 // ---- authentication
 
@@ -104,7 +96,60 @@ std::string_view bearer_token(std::string_view header) {
   return token;
 }
 
-// ---- outcomes and store errors as responses
+
+
+
+
+api_response method_not_allowed(std::string allow) {
+  api_response r = api_error(405, "http.method_not_allowed", "use " + allow);
+  r.allow = std::move(allow);
+  return r;
+}
+
+std::int64_t wall_clock_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+
+// "/api/tasks/{id}" -> api, tasks, {} (a placeholder, whatever its name).
+std::vector<std::string> split_pattern(std::string_view pattern) {
+  std::vector<std::string> out;
+  std::size_t start = 1;
+  while (start <= pattern.size()) {
+    std::size_t end = pattern.find('/', start);
+    if (end == std::string_view::npos) end = pattern.size();
+    if (end > start) {
+      const std::string_view seg = pattern.substr(start, end - start);
+      out.emplace_back(seg.front() == '{' && seg.back() == '}' ? std::string_view("{}") : seg);
+    }
+    start = end + 1;
+  }
+  return out;
+}
+
+bool matches(const std::vector<std::string>& pattern, const std::vector<std::string>& segments) {
+  if (pattern.size() != segments.size()) return false;
+  for (std::size_t i = 0; i < pattern.size(); ++i)
+    if (pattern[i] != "{}" && pattern[i] != segments[i]) return false;
+  return true;
+}
+
+}  // namespace
+
+namespace api_detail {
+
+std::string call::query_value(const std::string& key) const {
+  const auto it = query.find(key);
+  return it == query.end() ? std::string() : it->second;
+}
+
+std::optional<std::uint64_t> parse_count(std::string_view s) {
+  if (s.empty() || s.size() > 18 || s.find_first_not_of("0123456789") != std::string_view::npos) return std::nullopt;
+  std::uint64_t n = 0;
+  for (const char c : s) n = n * 10 + static_cast<std::uint64_t>(c - '0');
+  return n;
+}
 
 api_response store_failure(const store_error& e) {
   return api_error(503, "store." + std::string(to_string(e.code)), e.message);
@@ -130,7 +175,6 @@ api_response from_outcome(const outcome& o, unsigned applied_status) {
   return api_error(500, "internal", "an outcome with an unknown status");
 }
 
-// A JSON object body, or the 400 that says why not.
 std::optional<api_response> parse_body(std::string_view body, std::size_t max_depth, json& out) {
   if (!json_depth_within(body, max_depth))
     return api_error(400, "request.too_deep", "the JSON nests deeper than " + std::to_string(max_depth) + " levels");
@@ -140,12 +184,10 @@ std::optional<api_response> parse_body(std::string_view body, std::size_t max_de
   return std::nullopt;
 }
 
-// Rejects fields a body does not know, so nothing unexpected is silently dropped (or stored).
-// `?limit=` of a list route into `out` (the default when absent), or the 400 for a bad one.
-std::optional<api_response> list_limit(const target& t, const api_limits& limits, std::size_t& out) {
+std::optional<api_response> list_limit(const call& c, const api_limits& limits, std::size_t& out) {
   out = limits.default_list_limit;
-  const auto l = t.query.find("limit");
-  if (l == t.query.end()) return std::nullopt;
+  const auto l = c.query.find("limit");
+  if (l == c.query.end()) return std::nullopt;
   const auto n = parse_count(l->second);
   if (!n || *n == 0 || *n > limits.max_list_limit)
     return api_error(400, "request.invalid",
@@ -163,18 +205,7 @@ std::optional<api_response> only_fields(const json& body, std::initializer_list<
   return std::nullopt;
 }
 
-api_response method_not_allowed(std::string allow) {
-  api_response r = api_error(405, "http.method_not_allowed", "use " + allow);
-  r.allow = std::move(allow);
-  return r;
-}
-
-std::int64_t wall_clock_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
+}  // namespace api_detail
 
 api_response api_error(unsigned status, std::string_view code, std::string_view message, json details) {
   return {status, {{"error", {{"code", code}, {"message", message}, {"details", std::move(details)}}}}, {}};
@@ -201,140 +232,81 @@ bool json_depth_within(std::string_view text, std::size_t max_depth) {
   return true;
 }
 
+struct api::state {
+  task_store& store;
+  bearer_tokens tokens;
+  api_limits limits;
+  std::function<std::int64_t()> clock;
+  route_table routes;
+  // The routes' patterns, split into segments once ("{...}" for a placeholder).
+  std::vector<std::vector<std::string>> patterns;
+
+  [[nodiscard]] services view() const { return {store, tokens, limits, clock}; }
+};
+
 api::api(task_store& store, bearer_tokens tokens, api_limits limits, std::function<std::int64_t()> clock)
-    : m_store(store), m_tokens(std::move(tokens)), m_limits(limits), m_clock(std::move(clock)) {
-  if (!m_clock) m_clock = wall_clock_ms;
+    : m(std::make_unique<state>(state{store, std::move(tokens), limits, std::move(clock), {}, {}})) {
+  if (!m->clock) m->clock = wall_clock_ms;
+  m->routes.push_back({"GET", "/health", false, [](const services&, const call&) {
+                         return api_response{200, {{"status", "ok"}}, {}};
+                       }});
+  add_task_routes(m->routes);
+  add_audit_routes(m->routes);
+  for (const auto& r : m->routes) m->patterns.push_back(split_pattern(r.pattern));
+}
+
+api::~api() = default;
+
+std::vector<route_info> api::routes() const {
+  std::vector<route_info> out;
+  for (const auto& r : m->routes) out.push_back({r.method, r.pattern, r.authenticated});
+  return out;
 }
 
 api_response api::handle(const api_request& request) const {
   try {
-    return route(request);
+    return dispatch(request);
   } catch (const std::exception& e) {
     return api_error(500, "internal", std::string("internal error: ") + e.what());
   }
 }
 
-api_response api::route(const api_request& request) const {
-  const auto t = parse_target(request.target);
+api_response api::dispatch(const api_request& request) const {
+  auto t = parse_target(request.target);
   if (!t) return api_error(400, "request.bad_target", "the request target is not a valid path and query");
-  const auto& seg = t->segments;
-  const std::string_view method = request.method;
 
-  if (seg.size() == 1 && seg[0] == "health") {
-    if (method != "GET") return method_not_allowed("GET");
-    return {200, {{"status", "ok"}}, {}};
-  }
-  if (seg.empty() || seg[0] != "api") return api_error(404, "http.not_found", "no such route");
-
-  const auto actor_id = m_tokens.owner(bearer_token(request.authorization));
-  if (!actor_id) {
-    return api_error(401, "auth.unauthenticated",
-                     request.authorization.empty() ? "an Authorization: Bearer <token> header is required"
-                                                   : "unknown token");
-  }
-  const json actor = {{"id", *actor_id}};
-
-  // /api/tasks
-  if (seg.size() == 2 && seg[1] == "tasks") {
-    if (method == "GET") {
-      task_filter f;
-      f.state = query_value(*t, "state");
-      f.assignee = query_value(*t, "assignee");
-      f.project = query_value(*t, "project");
-      if (auto bad = list_limit(*t, m_limits, f.limit)) return *bad;
-      auto rows = m_store.tasks(f);
-      if (!rows) return store_failure(rows.error());
-      return {200, {{"tasks", std::move(*rows)}}, {}};
+  // The route whose pattern matches the path and whose method is the request's; when the path
+  // matches but no method does, a 405 with the methods it has.
+  const route* found = nullptr;
+  std::string allow;
+  for (std::size_t i = 0; i < m->routes.size() && !found; ++i) {
+    if (!matches(m->patterns[i], t->segments)) continue;
+    if (m->routes[i].method == request.method) {
+      found = &m->routes[i];
+    } else if (allow.find(m->routes[i].method) == std::string::npos) {
+      allow += (allow.empty() ? "" : ", ") + m->routes[i].method;
     }
-    if (method == "POST") {
-      json body;
-      if (auto bad = parse_body(request.body, m_limits.max_json_depth, body)) return *bad;
-      if (auto bad = only_fields(body, {"id", "task"})) return *bad;
-      create_op op;
-      if (const auto id = body.find("id"); id != body.end() && !id->is_null()) {
-        if (!id->is_string()) return api_error(400, "request.invalid", "`id` must be a string");
-        op.id = id->get<std::string>();
-      }
-      const auto task = body.find("task");
-      if (task == body.end() || !task->is_object())
-        return api_error(400, "request.invalid", "`task` must be an object (the task's project, labels, attributes)");
-      op.task = *task;
-      op.actor = actor;
-      op.now = m_clock();
-      return from_outcome(m_store.apply(std::move(op)), 201);
-    }
-    return method_not_allowed("GET, POST");
+  }
+  if (!found) {
+    if (!allow.empty()) return method_not_allowed(std::move(allow));
+    return api_error(404, "http.not_found", "no such route");
   }
 
-  // /api/tasks/{id}
-  if (seg.size() == 3 && seg[1] == "tasks") {
-    if (method != "GET") return method_not_allowed("GET");
-    auto rec = m_store.task(seg[2]);
-    if (!rec) return store_failure(rec.error());
-    if (!*rec) return api_error(404, "task.not_found", "no task " + seg[2]);
-    return {200, std::move(**rec), {}};
+  call c{request, {}, std::move(t->query), {}, json::object()};
+  const auto& pattern = m->patterns[static_cast<std::size_t>(found - m->routes.data())];
+  for (std::size_t i = 0; i < pattern.size(); ++i)
+    if (pattern[i] == "{}") c.params.push_back(std::move(t->segments[i]));
+  if (found->authenticated) {
+    const auto owner = m->tokens.owner(bearer_token(request.authorization));
+    if (!owner) {
+      return api_error(401, "auth.unauthenticated",
+                       request.authorization.empty() ? "an Authorization: Bearer <token> header is required"
+                                                     : "unknown token");
+    }
+    c.actor_id = *owner;
+    c.actor = {{"id", *owner}};
   }
-
-  // /api/tasks/{id}/transitions
-  if (seg.size() == 4 && seg[1] == "tasks" && seg[3] == "transitions") {
-    if (method != "POST") return method_not_allowed("POST");
-    json body;
-    if (auto bad = parse_body(request.body, m_limits.max_json_depth, body)) return *bad;
-    if (auto bad = only_fields(body, {"event", "expected_version", "comment", "assign_to", "artifact"})) return *bad;
-    transition_op op;
-    op.task_id = seg[2];
-    const auto event = body.find("event");
-    if (event == body.end() || !event->is_string() || event->get<std::string>().empty())
-      return api_error(400, "request.invalid", "`event` must be a non-empty string");
-    op.event = event->get<std::string>();
-    if (const auto v = body.find("expected_version"); v != body.end() && !v->is_null()) {
-      if (!v->is_number_unsigned())
-        return api_error(400, "request.invalid", "`expected_version` must be a whole number");
-      op.expected_version = v->get<std::uint64_t>();
-    }
-    if (const auto c = body.find("comment"); c != body.end() && !c->is_null()) {
-      if (!c->is_string()) return api_error(400, "request.invalid", "`comment` must be a string");
-      op.review = c->get<std::string>();
-    }
-    if (const auto a = body.find("assign_to"); a != body.end() && !a->is_null()) {
-      if (!a->is_string()) return api_error(400, "request.invalid", "`assign_to` must be a string");
-      op.assign_to = a->get<std::string>();
-    }
-    if (const auto a = body.find("artifact"); a != body.end() && !a->is_null()) {
-      if (!a->is_object() || !a->contains("kind") || !a->contains("content") || !(*a)["kind"].is_string() ||
-          !(*a)["content"].is_string() || a->size() != 2)
-        return api_error(400, "request.invalid", "`artifact` must be {\"kind\": string, \"content\": string}");
-      op.artifact = artifact_input{(*a)["kind"].get<std::string>(), (*a)["content"].get<std::string>()};
-    }
-    op.actor = actor;
-    op.now = m_clock();
-    const outcome o = m_store.apply(std::move(op));
-    api_response r = from_outcome(o, 200);
-    if (o.status == outcome_status::applied && !r.body.contains("decision")) r.body["decision"] = o.decision();
-    return r;
-  }
-
-  // /api/audit
-  if (seg.size() == 2 && seg[1] == "audit") {
-    if (method != "GET") return method_not_allowed("GET");
-    audit_filter f;
-    f.task = query_value(*t, "task");
-    if (auto bad = list_limit(*t, m_limits, f.limit)) return *bad;
-    auto entries = m_store.audit(f);
-    if (!entries) return store_failure(entries.error());
-    json records = json::array();
-    for (auto& e : *entries) {
-      json r = std::move(e.record);
-      if (r.is_object()) {
-        if (!r.contains("seq")) r["seq"] = e.seq;
-        if (!r.contains("hash")) r["hash"] = e.hash;
-      }
-      records.push_back(std::move(r));
-    }
-    return {200, {{"records", std::move(records)}}, {}};
-  }
-
-  return api_error(404, "http.not_found", "no such route");
+  return found->fn(m->view(), c);
 }
 
 }  // namespace agentos::runtime

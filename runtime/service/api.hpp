@@ -2,14 +2,17 @@
 // Authorization header, the body) goes in, a status and a JSON body come out. http_server feeds
 // it from Beast; a test can call it directly. Every error has one shape,
 // {"error": {"code", "message", "details"}}, and bad input is never a 500 (docs/api.md).
-// handle() is const and the store is thread safe, so any number of threads may call it.
+// handle() is const and the store is thread safe, so any number of threads may call it. The
+// routes live in a table (api_routes.hpp), one api_<group>.cpp per group of routes.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -29,6 +32,13 @@ struct api_response {
   unsigned status = 200;
   nlohmann::json body = nlohmann::json::object();
   std::string allow;  // for a 405: the methods the path accepts
+};
+
+// A route the API handles, as the OpenAPI document names it: GET /api/tasks/{id}.
+struct route_info {
+  std::string method;
+  std::string pattern;
+  bool authenticated = true;
 };
 
 struct api_limits {
@@ -51,15 +61,20 @@ class api {
   // says otherwise.
   api(task_store& store, bearer_tokens tokens, api_limits limits = {}, std::function<std::int64_t()> clock = {});
 
+  api(const api&) = delete;
+  api& operator=(const api&) = delete;
+  ~api();
+
   [[nodiscard]] api_response handle(const api_request& request) const;
+  // Every route in the table (the OpenAPI document must list exactly these).
+  [[nodiscard]] std::vector<route_info> routes() const;
+
+  struct state;
 
  private:
-  api_response route(const api_request& request) const;
+  api_response dispatch(const api_request& request) const;
 
-  task_store& m_store;
-  bearer_tokens m_tokens;
-  api_limits m_limits;
-  std::function<std::int64_t()> m_clock;
+  std::unique_ptr<state> m;
 };
 
 }  // namespace agentos::runtime

@@ -13,6 +13,8 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -45,7 +47,11 @@ using detail::http_session;
 
 struct http_server::impl {
   impl(const api& h, http_options o)
-      : handler(h), options(std::move(o)), ioc(static_cast<int>(options.threads)), acceptor(asio::make_strand(ioc)) {}
+      : handler(h),
+        options(std::move(o)),
+        ioc(static_cast<int>(options.threads)),
+        acceptor(asio::make_strand(ioc)),
+        blocking(std::max<std::size_t>(1, options.blocking_threads)) {}
 
   void do_accept();
   void on_accept(error_code ec, tcp::socket socket);
@@ -59,6 +65,7 @@ struct http_server::impl {
   asio::io_context ioc;
   tcp::acceptor acceptor;
   std::vector<std::thread> threads;
+  asio::thread_pool blocking;  // runs the requests that wait for the store's writer
   std::uint16_t bound_port = 0;
   bool running = false;
 
@@ -119,7 +126,20 @@ class http_session : public std::enable_shared_from_this<http_session> {
         req.body()};
     const bool keep_alive = req.keep_alive();
     const unsigned version = req.version();
-    send(m_server.handler.handle(request), version, keep_alive, false);
+    if (req.method() == http::verb::get || req.method() == http::verb::head) {
+      return send(m_server.handler.handle(request), version, keep_alive, false);
+    }
+    // A write waits for the group commit that covers it: let it wait on the blocking pool, not on
+    // an io thread, so the io threads go on serving and any number of writes can join one commit.
+    // The work guard keeps the io threads running until the answer is posted back.
+    asio::post(m_server.blocking, [self = shared_from_this(), request, version, keep_alive,
+                                   work = asio::make_work_guard(m_stream.get_executor())]() mutable {
+      auto response = std::make_shared<api_response>(self->m_server.handler.handle(request));
+      asio::post(self->m_stream.get_executor(), [self, response, version, keep_alive] {
+        self->send(*response, version, keep_alive, false);
+      });
+      work.reset();
+    });
   }
 
   void answer_error(unsigned status, std::string_view code, const std::string& message) {
@@ -267,6 +287,7 @@ void http_server::stop() {
   // its last answer.
   for (auto& t : m->threads) t.join();
   m->threads.clear();
+  m->blocking.join();
   m->running = false;
 }
 

@@ -1,7 +1,10 @@
 // The HTTP/1.1 transport of `agentos serve`: Boost.Beast on Asio, asynchronous, with a small fixed
 // pool of io threads. It reads requests with Beast's parser under fixed limits (body, header
 // size, a read timeout for slow clients), hands each one to an `api`, and writes the answer as
-// JSON. Beast and Asio stay in the .cpp.
+// JSON. Beast and Asio stay in the .cpp. A GET is answered on the io thread; any other method
+// (a write, which waits for the store's group commit) is handed to a pool of blocking threads and
+// its answer posted back to the connection, so up to `blocking_threads` writes can share a commit
+// while the io threads keep serving reads.
 //
 // Lifecycle: start() binds and starts the threads; stop() stops accepting, closes idle
 // keep-alive connections, lets every request already read finish and be answered, joins the
@@ -21,7 +24,8 @@ namespace agentos::runtime {
 struct http_options {
   std::string address = "127.0.0.1";
   std::uint16_t port = 8080;  // 0: an ephemeral port (see http_server::port())
-  std::size_t threads = 2;
+  std::size_t threads = 2;             // io threads: read, route, answer; reads are served here
+  std::size_t blocking_threads = 128;  // writes wait here for their group commit (see below)
   std::uint64_t body_limit = std::uint64_t{1} << 20;  // larger: 413
   std::uint32_t header_limit = 8 * 1024;              // larger: 431
   std::chrono::milliseconds read_timeout{10'000};     // a request (or a response) slower than this: dropped
