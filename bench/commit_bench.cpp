@@ -66,6 +66,7 @@ struct options {
   bool sqlite = true;
   bool size = true;
   bool keep = false;
+  long linger_us = 0;  // store_options::linger (off by default, as in the store)
   int repeat = 3;  // interleaved runs of every configuration; the median is reported
 };
 
@@ -110,9 +111,11 @@ options parse_args(int argc, char** argv) {
     else if (auto v = val("--size-tasks")) o.size_tasks = std::stoul(*v);
     else if (auto v = val("--dir")) o.dir = *v;
     else if (auto v = val("--policy")) o.policy = *v;
+    else if (auto v = val("--linger")) o.linger_us = std::stol(*v);
     else if (a == "--help" || a == "-h") {
       std::puts("commit_bench [--quick] [--clients=1,4,32] [--duration=S] [--warmup=S] [--dir=PATH] [--policy=FILE]\n"
-                "             [--tasks-per-client=N] [--background=N] [--size-tasks=N] [--repeat=N] [--no-sqlite] [--no-size] [--keep]");
+                "             [--tasks-per-client=N] [--background=N] [--size-tasks=N] [--repeat=N] [--linger=US]\n"
+                "             [--no-sqlite] [--no-size] [--keep]");
       std::exit(0);
     } else die("unknown argument " + std::string(a) + " (--help lists them)");
   }
@@ -317,8 +320,11 @@ struct loop_step {
 constexpr loop_step loop[2] = {{"submit_result", "claude", "result_review"},
                                {"request_revision", "claude_pm", "executing"}};
 
-std::unique_ptr<task_store> open_store(const fs::path& dir, const compiled_policy& policy) {
-  auto s = task_store::open(dir, policy);
+std::unique_ptr<task_store> open_store(const fs::path& dir, const compiled_policy& policy,
+                                       std::chrono::microseconds linger = {}) {
+  store_options so;
+  so.linger = linger;
+  auto s = task_store::open(dir, policy, so);
   if (!s) die("open " + dir.string() + ": " + s.error().message);
   return std::move(*s);
 }
@@ -432,7 +438,7 @@ run_result drive(int clients, const options& o, Step step, Sample sample) {
 }
 
 run_result run_agentos(const fs::path& dir, const compiled_policy& policy, int clients, const options& o) {
-  auto s = open_store(dir, policy);
+  auto s = open_store(dir, policy, std::chrono::microseconds(o.linger_us));
   create_tasks(*s, o.background, 1'000'000);
   const std::size_t k = o.tasks_per_client;
   const auto ids = create_tasks(*s, static_cast<std::size_t>(clients) * k, 0);

@@ -49,6 +49,7 @@ struct task_store::impl {
   std::condition_variable wake;
   std::deque<std::unique_ptr<pending>> queue;
   bool stopping = false;
+  std::size_t last_batch = 1;  // writer thread only
   std::thread writer;
 
   mutable std::mutex stats_mutex;
@@ -71,14 +72,19 @@ struct task_store::impl {
         std::unique_lock lock(mutex);
         wake.wait(lock, [&] { return stopping || !queue.empty(); });
         if (queue.empty() && stopping) return;
-        if (options.linger.count() > 0 && queue.size() < options.max_batch && !stopping) {
-          wake.wait_for(lock, options.linger, [&] { return stopping || queue.size() >= options.max_batch; });
+        // Linger: wait (at most `linger`) until as many operations are queued as the last batch
+        // held. Callers that were in the last commit come back a few microseconds apart; without
+        // the wait the writer would commit the first alone and the rest in the next batch.
+        const std::size_t expect = std::min(options.max_batch, std::max<std::size_t>(1, last_batch));
+        if (options.linger.count() > 0 && queue.size() < expect && !stopping) {
+          wake.wait_for(lock, options.linger, [&] { return stopping || queue.size() >= expect; });
         }
         while (!queue.empty() && batch.size() < options.max_batch) {
           batch.push_back(std::move(queue.front()));
           queue.pop_front();
         }
       }
+      last_batch = batch.size();
       commit_batch(batch);
       for (auto& p : batch) p->promise.set_value(std::move(*p->result));
     }
