@@ -1,11 +1,13 @@
 #include "runtime/service/api.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <exception>
 #include <map>
 #include <optional>
 #include <vector>
 
+#include "engine/sha256.hpp"
 #include "runtime/service/api_routes.hpp"
 
 namespace agentos::runtime {
@@ -100,6 +102,25 @@ std::string_view bearer_token(std::string_view header) {
 
 
 
+// An Idempotency-Key: 1 to 255 printable ASCII characters, on a route that takes one. The store
+// sees it scoped to the actor (`actor \n key`: a key cannot hold a newline, so the last one
+// separates) and with what it stands for, which a retry must match.
+std::optional<api_response> idempotency(const route& r, const api_request& request, call& c) {
+  const std::string_view key = *request.idempotency_key;
+  const bool printable = std::all_of(key.begin(), key.end(), [](char ch) { return ch >= 0x20 && ch <= 0x7e; });
+  if (key.empty() || key.size() > 255 || !printable)
+    return api_error(400, "request.bad_idempotency_key",
+                     "an Idempotency-Key is 1 to 255 printable ASCII characters");
+  if (!r.idempotent)
+    return api_error(400, "idempotency.unsupported",
+                     std::string(request.method) + " " + r.pattern + " does not take an Idempotency-Key");
+  std::string described(request.method);
+  described.append(" ").append(request.target);
+  c.idempotency_key = c.actor_id + '\n' + std::string(key);
+  c.idempotency_request = described + " sha256:" + engine::sha256_hex(described + "\n" + std::string(request.body));
+  return std::nullopt;
+}
+
 api_response method_not_allowed(std::string allow) {
   api_response r = api_error(405, "http.method_not_allowed", "use " + allow);
   r.allow = std::move(allow);
@@ -156,6 +177,15 @@ api_response store_failure(const store_error& e) {
 }
 
 api_response from_outcome(const outcome& o, unsigned applied_status) {
+  // A replay answers with the first response's status and body; the header says it is one.
+  if (o.body.is_object() && o.body.contains("replayed")) {
+    outcome first = o;
+    first.body.erase("replayed");
+    api_response r = from_outcome(first, applied_status);
+    r.headers.emplace_back("Idempotent-Replayed", "true");
+    return r;
+  }
+  if (o.code == "idempotency.key_reused") return api_error(422, o.code, o.message, o.body);
   switch (o.status) {
     case outcome_status::applied: return {applied_status, o.body, {}};
     case outcome_status::denied: {
@@ -193,6 +223,24 @@ std::optional<api_response> list_limit(const call& c, const api_limits& limits, 
     return api_error(400, "request.invalid",
                      "limit must be a whole number from 1 to " + std::to_string(limits.max_list_limit));
   out = static_cast<std::size_t>(*n);
+  return std::nullopt;
+}
+
+std::optional<api_response> optional_string(const json& body, const char* field, std::optional<std::string>& out) {
+  out.reset();
+  const auto it = body.find(field);
+  if (it == body.end() || it->is_null()) return std::nullopt;
+  if (!it->is_string()) return api_error(400, "request.invalid", "`" + std::string(field) + "` must be a string");
+  out = it->get<std::string>();
+  return std::nullopt;
+}
+
+std::optional<api_response> optional_version(const json& body, std::optional<std::uint64_t>& out) {
+  out.reset();
+  const auto it = body.find("expected_version");
+  if (it == body.end() || it->is_null()) return std::nullopt;
+  if (!it->is_number_unsigned()) return api_error(400, "request.invalid", "`expected_version` must be a whole number");
+  out = it->get<std::uint64_t>();
   return std::nullopt;
 }
 
@@ -252,6 +300,7 @@ api::api(task_store& store, bearer_tokens tokens, api_limits limits, std::functi
                        }});
   add_task_routes(m->routes);
   add_audit_routes(m->routes);
+  add_ops_routes(m->routes);
   for (const auto& r : m->routes) m->patterns.push_back(split_pattern(r.pattern));
 }
 
@@ -305,6 +354,9 @@ api_response api::dispatch(const api_request& request) const {
     }
     c.actor_id = *owner;
     c.actor = {{"id", *owner}};
+  }
+  if (request.idempotency_key && request.method != "GET" && request.method != "HEAD") {
+    if (auto bad = idempotency(*found, request, c)) return *bad;
   }
   return found->fn(m->view(), c);
 }

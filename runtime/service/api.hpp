@@ -10,8 +10,10 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -26,12 +28,16 @@ struct api_request {
   std::string_view target;         // path and query, as sent: /api/tasks?state=ready
   std::string_view authorization;  // the Authorization header ("" when absent)
   std::string_view body;
+  // The Idempotency-Key header (absent: nullopt). On a POST it makes a retry return the first
+  // answer instead of acting twice (docs/api.md, "Idempotency").
+  std::optional<std::string_view> idempotency_key = {};
 };
 
 struct api_response {
   unsigned status = 200;
   nlohmann::json body = nlohmann::json::object();
   std::string allow;  // for a 405: the methods the path accepts
+  std::vector<std::pair<std::string, std::string>> headers = {};  // more response headers (name, value)
 };
 
 // A route the API handles, as the OpenAPI document names it: GET /api/tasks/{id}.

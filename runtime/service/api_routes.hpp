@@ -38,6 +38,11 @@ struct call {
   std::map<std::string, std::string> query;  // percent-decoded; the last value of a repeated key wins
   std::string actor_id;                      // the token's owner ("" on an unauthenticated route)
   json actor = json::object();               // {"id": actor_id}
+  // With an Idempotency-Key on a route that takes one: the key scoped to the actor, and what it
+  // stands for (method, target, SHA-256 of method, target and body). Give both to the operation
+  // (keyed()); the store replays, or refuses a reuse for another request.
+  std::string idempotency_key = {};
+  std::string idempotency_request = {};
 
   [[nodiscard]] std::string query_value(const std::string& key) const;
 };
@@ -49,12 +54,17 @@ struct route {
   std::string pattern;  // /api/tasks/{id}
   bool authenticated = true;
   handler fn;
+  // True when the handler passes the call's idempotency key to the store (keyed()). A request
+  // with an Idempotency-Key on any other non-GET route is refused with 400, so a client never
+  // believes a retry is safe where it is not.
+  bool idempotent = false;
 };
 
 using route_table = std::vector<route>;
 
 void add_task_routes(route_table& routes);
 void add_audit_routes(route_table& routes);
+void add_ops_routes(route_table& routes);
 
 // ---- shared helpers
 
@@ -71,5 +81,47 @@ void add_audit_routes(route_table& routes);
 [[nodiscard]] std::optional<api_response> list_limit(const call& c, const api_limits& limits, std::size_t& out);
 // A non-negative decimal count, or nullopt.
 [[nodiscard]] std::optional<std::uint64_t> parse_count(std::string_view s);
+// Optional body fields: absent or null leaves `out` empty; the wrong type is a 400.
+[[nodiscard]] std::optional<api_response> optional_string(const json& body, const char* field,
+                                                          std::optional<std::string>& out);
+[[nodiscard]] std::optional<api_response> optional_version(const json& body, std::optional<std::uint64_t>& out);
+
+// The call's idempotency key and request into an operation (create_op, transition_op, escalate_op).
+template <class Op>
+void keyed(const call& c, Op& op) {
+  op.idempotency_key = c.idempotency_key;
+  op.idempotency_request = c.idempotency_request;
+}
+
+// ---- who may act (api_scope.cpp; docs/api.md, "Who may act")
+
+// The token owner's place in the org: the active policy's agents, then the registered ones.
+struct org_member {
+  std::string kind;  // agent, human, operator
+  std::string role;
+};
+[[nodiscard]] result<std::optional<org_member>> member_of(const services& s, const std::string& id);
+// 403 `auth.forbidden` unless the actor is an operator of the org.
+[[nodiscard]] std::optional<api_response> require_operator(const services& s, const call& c);
+// 403 `auth.forbidden` unless the actor belongs to the org (an unknown owner may read, not act).
+[[nodiscard]] std::optional<api_response> require_member(const services& s, const call& c);
+
+// A string field of a task record's engine fields (record["task"][name]), "" when absent.
+[[nodiscard]] std::string task_field(const json& task, const char* name);
+
+// A transition of the task in params[0] on `event` by the actor, now, with the call's key.
+[[nodiscard]] transition_op new_transition(const services& s, const call& c, std::string event);
+
+// Builds the operation for a task route from the task as read (its JSON record). A response
+// means the request is refused as it stands (nothing is submitted).
+using task_operation = std::function<std::optional<api_response>(const json& task, operation& op)>;
+// Acts on an existing task: reads it (404), applies the scope rule (403: an operator acts on any
+// task; another org member only on a task it is assigned or whose assignee's role is below its
+// own; nothing is written), builds the operation and submits it. A transition is pinned to the
+// version read, so the scope and whatever `build` decided hold for the version it applies to;
+// when the client gave no expected_version and the pin loses a race, it is read and checked
+// again. The response is the outcome's (an applied transition with its decision).
+[[nodiscard]] api_response act_on_task(const services& s, const call& c, std::optional<std::uint64_t> expected_version,
+                                       const task_operation& build);
 
 }  // namespace agentos::runtime::api_detail

@@ -5,15 +5,26 @@ namespace agentos::runtime::api_detail {
 
 namespace {
 
+// Pages in task id order (bytewise: T-1, T-10, T-2): `next` is the cursor for ?after= when more
+// tasks match, else null. One more row than asked tells whether there are.
 api_response list_tasks(const services& s, const call& c) {
   task_filter f;
   f.state = c.query_value("state");
   f.assignee = c.query_value("assignee");
   f.project = c.query_value("project");
-  if (auto bad = list_limit(c, s.limits, f.limit)) return *bad;
+  f.label = c.query_value("label");
+  f.after = c.query_value("after");
+  std::size_t limit = 0;
+  if (auto bad = list_limit(c, s.limits, limit)) return *bad;
+  f.limit = limit + 1;
   auto rows = s.store.tasks(f);
   if (!rows) return store_failure(rows.error());
-  return {200, {{"tasks", std::move(*rows)}}, {}};
+  json next = nullptr;
+  if (rows->size() > limit) {
+    rows->resize(limit);
+    next = rows->back()["id"];
+  }
+  return {200, {{"tasks", std::move(*rows)}, {"next", std::move(next)}}, {}};
 }
 
 api_response create_task(const services& s, const call& c) {
@@ -29,8 +40,10 @@ api_response create_task(const services& s, const call& c) {
   if (task == body.end() || !task->is_object())
     return api_error(400, "request.invalid", "`task` must be an object (the task's project, labels, attributes)");
   op.task = *task;
+  if (auto refused = require_member(s, c)) return *refused;
   op.actor = c.actor;
   op.now = s.clock();
+  keyed(c, op);
   return from_outcome(s.store.apply(std::move(op)), 201);
 }
 
@@ -46,45 +59,38 @@ api_response transition_task(const services& s, const call& c) {
   json body;
   if (auto bad = parse_body(c.request.body, s.limits.max_json_depth, body)) return *bad;
   if (auto bad = only_fields(body, {"event", "expected_version", "comment", "assign_to", "artifact"})) return *bad;
-  transition_op op;
-  op.task_id = c.params[0];
   const auto event = body.find("event");
   if (event == body.end() || !event->is_string() || event->get<std::string>().empty())
     return api_error(400, "request.invalid", "`event` must be a non-empty string");
-  op.event = event->get<std::string>();
-  if (const auto v = body.find("expected_version"); v != body.end() && !v->is_null()) {
-    if (!v->is_number_unsigned()) return api_error(400, "request.invalid", "`expected_version` must be a whole number");
-    op.expected_version = v->get<std::uint64_t>();
-  }
-  if (const auto cm = body.find("comment"); cm != body.end() && !cm->is_null()) {
-    if (!cm->is_string()) return api_error(400, "request.invalid", "`comment` must be a string");
-    op.review = cm->get<std::string>();
-  }
-  if (const auto a = body.find("assign_to"); a != body.end() && !a->is_null()) {
-    if (!a->is_string()) return api_error(400, "request.invalid", "`assign_to` must be a string");
-    op.assign_to = a->get<std::string>();
-  }
+  std::optional<std::uint64_t> expected;
+  std::optional<std::string> comment, assign_to;
+  if (auto bad = optional_version(body, expected)) return *bad;
+  if (auto bad = optional_string(body, "comment", comment)) return *bad;
+  if (auto bad = optional_string(body, "assign_to", assign_to)) return *bad;
+  std::optional<artifact_input> artifact;
   if (const auto a = body.find("artifact"); a != body.end() && !a->is_null()) {
     if (!a->is_object() || !a->contains("kind") || !a->contains("content") || !(*a)["kind"].is_string() ||
         !(*a)["content"].is_string() || a->size() != 2)
       return api_error(400, "request.invalid", "`artifact` must be {\"kind\": string, \"content\": string}");
-    op.artifact = artifact_input{(*a)["kind"].get<std::string>(), (*a)["content"].get<std::string>()};
+    artifact = artifact_input{(*a)["kind"].get<std::string>(), (*a)["content"].get<std::string>()};
   }
-  op.actor = c.actor;
-  op.now = s.clock();
-  const outcome o = s.store.apply(std::move(op));
-  api_response r = from_outcome(o, 200);
-  if (o.status == outcome_status::applied && !r.body.contains("decision")) r.body["decision"] = o.decision();
-  return r;
+  return act_on_task(s, c, expected, [&](const json&, operation& op) -> std::optional<api_response> {
+    transition_op t = new_transition(s, c, event->get<std::string>());
+    t.review = comment;
+    t.assign_to = assign_to.value_or("");
+    t.artifact = artifact;
+    op = std::move(t);
+    return std::nullopt;
+  });
 }
 
 }  // namespace
 
 void add_task_routes(route_table& routes) {
   routes.push_back({"GET", "/api/tasks", true, list_tasks});
-  routes.push_back({"POST", "/api/tasks", true, create_task});
+  routes.push_back({"POST", "/api/tasks", true, create_task, true});
   routes.push_back({"GET", "/api/tasks/{id}", true, get_task});
-  routes.push_back({"POST", "/api/tasks/{id}/transitions", true, transition_task});
+  routes.push_back({"POST", "/api/tasks/{id}/transitions", true, transition_task, true});
 }
 
 }  // namespace agentos::runtime::api_detail

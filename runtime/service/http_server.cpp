@@ -119,11 +119,13 @@ class http_session : public std::enable_shared_from_this<http_session> {
     m_busy = true;
     const auto& req = m_parser->get();
     const auto auth = req.find(http::field::authorization);
-    const api_request request{
+    api_request request{
         std::string_view(req.method_string().data(), req.method_string().size()),
         std::string_view(req.target().data(), req.target().size()),
         auth == req.end() ? std::string_view() : std::string_view(auth->value().data(), auth->value().size()),
         req.body()};
+    if (const auto key = req.find("Idempotency-Key"); key != req.end())
+      request.idempotency_key = std::string_view(key->value().data(), key->value().size());
     const bool keep_alive = req.keep_alive();
     const unsigned version = req.version();
     if (req.method() == http::verb::get || req.method() == http::verb::head) {
@@ -154,6 +156,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
     m_response.set(http::field::server, "agentos");
     m_response.set(http::field::content_type, "application/json");
     if (!r.allow.empty()) m_response.set(http::field::allow, r.allow);
+    for (const auto& [name, value] : r.headers) m_response.set(name, value);
     if (r.status == 401) m_response.set(http::field::www_authenticate, "Bearer");
     m_response.keep_alive(keep_alive && !m_server.stopping);
     m_response.body() = r.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

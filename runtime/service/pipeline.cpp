@@ -401,13 +401,20 @@ result<void> evaluate_escalations(kv::writer& w, policy_context& p, audit_head& 
 
 // ---- idempotency
 
-result<std::optional<outcome>> replayed(kv::reader& r, const std::string& key) {
+// The outcome first recorded under `key`; with `request`, a record made for another request is a
+// conflict (the key was reused), not a replay.
+result<std::optional<outcome>> replayed(kv::reader& r, const std::string& key, const std::string& request) {
   if (key.empty()) return std::optional<outcome>{};
   auto raw = r.get(table::idempotency, key);
   if (!raw) return std::move(raw).error();
   if (!*raw) return std::optional<outcome>{};
   json j = json::parse(**raw, nullptr, false);
   if (j.is_discarded()) return store_error{store_errc::corrupt, 0, "idempotency/" + key + ": malformed record"};
+  if (const std::string first = str(j, "request"); !request.empty() && first != request)
+    return std::optional<outcome>{make(outcome_status::conflict, "idempotency.key_reused",
+                                       "the idempotency key was first used for another request (" +
+                                           (first.empty() ? std::string("one without a description") : first) + ")",
+                                       {{"first_request", first}, {"request", request}})};
   outcome o;
   o.status = j["status"] == "denied" ? outcome_status::denied : outcome_status::applied;
   o.code = str(j, "code");
@@ -417,9 +424,10 @@ result<std::optional<outcome>> replayed(kv::reader& r, const std::string& key) {
   return std::optional<outcome>{std::move(o)};
 }
 
-result<outcome> remember(kv::writer& w, const std::string& key, outcome o) {
+result<outcome> remember(kv::writer& w, const std::string& key, const std::string& request, outcome o) {
   if (key.empty() || !o.acknowledged()) return o;
   json j = {{"status", to_string(o.status)}, {"code", o.code}, {"message", o.message}, {"body", o.body}};
+  if (!request.empty()) j["request"] = request;
   if (auto r = w.put(table::idempotency, key, j.dump()); !r) return std::move(r).error();
   return o;
 }
@@ -429,7 +437,7 @@ outcome::task_brief brief_of(const task_record& t) { return {t.id, t.state, {}, 
 // ---- create
 
 result<outcome> apply_create(kv::writer& w, policy_context& p, audit_head& head, const create_op& op) {
-  if (auto prior = replayed(w, op.idempotency_key); !prior || *prior) {
+  if (auto prior = replayed(w, op.idempotency_key, op.idempotency_request); !prior || *prior) {
     if (!prior) return std::move(prior).error();
     return std::move(**prior);
   }
@@ -531,13 +539,14 @@ result<outcome> apply_create(kv::writer& w, policy_context& p, audit_head& head,
   auto& e = map[id];
   e.rec = std::move(rec);
   e.base = std::make_unique<engine::request>(std::move(req));
-  return remember(w, op.idempotency_key, make(outcome_status::applied, "task.created", message, std::move(body)));
+  return remember(w, op.idempotency_key, op.idempotency_request,
+                  make(outcome_status::applied, "task.created", message, std::move(body)));
 }
 
 // ---- transition
 
 result<outcome> apply_transition(kv::writer& w, policy_context& p, audit_head& head, const transition_op& op) {
-  if (auto prior = replayed(w, op.idempotency_key); !prior || *prior) {
+  if (auto prior = replayed(w, op.idempotency_key, op.idempotency_request); !prior || *prior) {
     if (!prior) return std::move(prior).error();
     return std::move(**prior);
   }
@@ -643,7 +652,7 @@ result<outcome> apply_transition(kv::writer& w, policy_context& p, audit_head& h
     denied.audit_seq = *seq;
     denied.decision_text = fields.substr(output_at);
     if (!op.idempotency_key.empty()) finish_body(denied);
-    return remember(w, op.idempotency_key, std::move(denied));
+    return remember(w, op.idempotency_key, op.idempotency_request, std::move(denied));
   }
 
   // Allowed: from here on the cached record changes; any failure forgets it.
@@ -760,7 +769,7 @@ result<outcome> apply_transition(kv::writer& w, policy_context& p, audit_head& h
     finish_body(done);
     done.body["decision"] = done.decision();
   }
-  return remember(w, op.idempotency_key, std::move(done));
+  return remember(w, op.idempotency_key, op.idempotency_request, std::move(done));
 }
 
 // ---- escalate
@@ -807,7 +816,13 @@ result<std::optional<json>> escalate_one(kv::writer& w, policy_context& p, audit
 }
 
 result<outcome> apply_escalate(kv::writer& w, policy_context& p, audit_head& head, const escalate_op& op) {
+  if (auto prior = replayed(w, op.idempotency_key, op.idempotency_request); !prior || *prior) {
+    if (!prior) return std::move(prior).error();
+    return std::move(**prior);
+  }
   json fired = json::array();
+  std::optional<outcome::task_brief> requested;  // the task an explicit request changed
+  std::uint64_t request_seq = 0;
   std::size_t checked = 0;
   auto take = [&](const json& hits) {
     for (const auto& h : hits) fired.push_back(h);
@@ -830,6 +845,8 @@ result<outcome> apply_escalate(kv::writer& w, policy_context& p, audit_head& hea
         p.forget(op.task_id);
         return std::move(r).error();
       }
+      requested = brief_of(rec);
+      request_seq = *s;
     }
     auto hits = escalate_one(w, p, head, op.task_id, op.now, false);
     if (!hits) return std::move(hits).error();
@@ -868,9 +885,13 @@ result<outcome> apply_escalate(kv::writer& w, policy_context& p, audit_head& hea
                   });
   if (!s) return std::move(s).error();
   const std::size_t n = fired.size();
-  return make(outcome_status::applied, "escalation.checked",
-              std::to_string(checked) + " task(s) checked, " + std::to_string(n) + " escalation(s) fired",
-              {{"now", op.now}, {"checked", checked}, {"fired", std::move(fired)}, {"next_due", next}});
+  outcome done = make(outcome_status::applied, "escalation.checked",
+                      std::to_string(checked) + " task(s) checked, " + std::to_string(n) + " escalation(s) fired",
+                      {{"now", op.now}, {"checked", checked}, {"fired", std::move(fired)}, {"next_due", next}});
+  done.brief = std::move(requested);
+  done.audit_seq = request_seq;
+  if (!op.idempotency_key.empty()) finish_body(done);
+  return remember(w, op.idempotency_key, op.idempotency_request, std::move(done));
 }
 
 // ---- agents

@@ -38,6 +38,9 @@ struct create_op {
   json actor = json::object(); // who asks: {"id": ...} (role/kind from the org when omitted)
   std::int64_t now = 0;
   std::string idempotency_key;  // a retry with the same key returns the first outcome
+  // What the key stands for (the API: method, path and the body's SHA-256). When given, a retry
+  // whose request differs is refused (conflict `idempotency.key_reused`) instead of replayed.
+  std::string idempotency_request;
 };
 
 // Moves a task on `event`, decided by the graph.
@@ -51,6 +54,7 @@ struct transition_op {
   std::string assign_to;               // "agent:ID", "role:NAME" or an agent id; applied when allowed
   std::optional<std::string> review;   // records a review (comment) of the latest artifact when allowed
   std::string idempotency_key;
+  std::string idempotency_request;
 };
 
 // Evaluates escalation rules at `now`: one task, or every task the due-time index says is due.
@@ -60,6 +64,8 @@ struct escalate_op {
   bool request = false;    // first set task.escalation_requested on task_id (an explicit request)
   json actor = json::object();
   std::size_t limit = 100'000;  // most tasks to examine in one sweep
+  std::string idempotency_key;
+  std::string idempotency_request;
 };
 
 // Registers an agent beside those the policy declares (id, role, kind, capabilities).

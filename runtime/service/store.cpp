@@ -1,5 +1,6 @@
 #include "runtime/service/store.hpp"
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -289,7 +290,8 @@ result<std::optional<json>> task_store::task(std::string_view id) const {
 
 result<std::vector<json>> task_store::tasks(const task_filter& f) const {
   return m->read([&](lmdb_kv& r) -> result<std::vector<json>> {
-    // Drive the scan from the most selective index given; check the other filters per task.
+    // Drive the scan from the most selective index given; check the other filters per task. Every
+    // scan visits tasks in id order (an index entry is `value \0 id`), so `after` is a seek.
     table index = table::tasks;
     std::string prefix;
     if (!f.assignee.empty()) index = table::by_assignee, prefix = keys::prefix(f.assignee);
@@ -304,12 +306,18 @@ result<std::vector<json>> task_store::tasks(const task_filter& f) const {
         return false;
       }
       auto is = [&](const std::string& have, const std::string& want) { return want.empty() || have == want; };
-      if (is(t->state, f.state) && is(t->assignee, f.assignee) && is(t->project, f.project)) out.push_back(to_json(*t));
+      const bool labelled =
+          f.label.empty() || std::find(t->labels.begin(), t->labels.end(), f.label) != t->labels.end();
+      if (is(t->state, f.state) && is(t->assignee, f.assignee) && is(t->project, f.project) && labelled)
+        out.push_back(to_json(*t));
       return f.limit == 0 || out.size() < f.limit;
     };
+    // The first key after the cursor: `after \0` is the least key greater than `after`.
+    const std::string from = f.after.empty() ? prefix : prefix + f.after + '\0';
     result<void> s = index == table::tasks
-                         ? r.scan(table::tasks, {}, [&](std::string_view, std::string_view v) { return keep(v); })
-                         : kv::scan_prefix(r, index, prefix, [&](std::string_view k, std::string_view) {
+                         ? r.scan(table::tasks, from, [&](std::string_view, std::string_view v) { return keep(v); })
+                         : r.scan(index, from, [&](std::string_view k, std::string_view) {
+                             if (k.substr(0, prefix.size()) != prefix) return false;
                              auto raw = r.get(table::tasks, k.substr(prefix.size()));
                              if (!raw || !*raw) {
                                bad = store_error{store_errc::corrupt, 0,

@@ -43,6 +43,8 @@ struct store_options {
 
 struct task_filter {
   std::string state, assignee, project;
+  std::string label;      // tasks that carry this label (no index: checked per task)
+  std::string after;      // a cursor: only tasks whose id sorts (bytewise) after this one
   std::size_t limit = 0;  // 0: all
 };
 

@@ -9,8 +9,11 @@
 #include <atomic>
 #include <condition_variable>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/write.hpp>
@@ -39,14 +42,17 @@ inline constexpr const char* claude = "tok-claude";
 inline constexpr const char* claude_pm = "tok-claude-pm";
 inline constexpr const char* alex = "tok-alex";  // the operator (kind operator, policies/global)
 
+using header_list = std::vector<std::pair<std::string, std::string>>;
+
 struct reply {
   unsigned status = 0;  // 0: no answer (the connection failed)
   json body;
   std::string error;  // the client's error when status is 0
+  std::map<std::string, std::string> headers = {};  // the response's, by name as sent
 };
 
 inline reply call(std::uint16_t port, http::verb method, const std::string& target, const std::string& body = {},
-           const std::string& token = {}) {
+           const std::string& token = {}, const header_list& headers = {}) {
   asio::io_context ioc;
   beast::tcp_stream stream(ioc);
   beast::error_code ec;
@@ -56,6 +62,7 @@ inline reply call(std::uint16_t port, http::verb method, const std::string& targ
   req.set(http::field::host, "127.0.0.1");
   if (!token.empty()) req.set(http::field::authorization, "Bearer " + token);
   if (!body.empty()) req.set(http::field::content_type, "application/json");
+  for (const auto& [name, value] : headers) req.set(name, value);
   req.body() = body;
   req.prepare_payload();
   http::write(stream, req, ec);  // the server may refuse a body part way (413): read its answer anyway
@@ -65,7 +72,9 @@ inline reply call(std::uint16_t port, http::verb method, const std::string& targ
   http::read(stream, buffer, parser, ec);
   if (ec) return {0, {}, "read: " + ec.message()};
   const auto& res = parser.get();
-  return {res.result_int(), json::parse(res.body(), nullptr, false), {}};
+  reply out{res.result_int(), json::parse(res.body(), nullptr, false), {}};
+  for (const auto& f : res) out.headers[std::string(f.name_string())] = std::string(f.value());
+  return out;
 }
 
 // Sends `bytes` as they are (to test what a well-behaved client would never send) and reads one answer.
