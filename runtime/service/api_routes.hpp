@@ -18,6 +18,8 @@
 #include <vector>
 
 #include "runtime/service/api.hpp"
+#include "runtime/service/issued_tokens.hpp"
+#include "runtime/service/metrics.hpp"
 
 namespace agentos::runtime::api_detail {
 
@@ -29,6 +31,9 @@ struct services {
   const bearer_tokens& tokens;
   const api_limits& limits;
   const std::function<std::int64_t()>& clock;  // now, ms since the epoch
+  const issued_tokens& issued;                  // tokens the store issued (refresh after a change)
+  const service_metrics& metrics;
+  const std::filesystem::path& policy_entry;    // the policy file served ("" when unknown)
 };
 
 // One request, matched to a route.
@@ -55,6 +60,9 @@ using route_table = std::vector<route>;
 
 void add_task_routes(route_table& routes);
 void add_audit_routes(route_table& routes);
+void add_agent_routes(route_table& routes);
+void add_policy_routes(route_table& routes);
+void add_metrics_routes(route_table& routes);
 
 // ---- shared helpers
 
@@ -71,5 +79,11 @@ void add_audit_routes(route_table& routes);
 [[nodiscard]] std::optional<api_response> list_limit(const call& c, const api_limits& limits, std::size_t& out);
 // A non-negative decimal count, or nullopt.
 [[nodiscard]] std::optional<std::uint64_t> parse_count(std::string_view s);
+// The agent `id` as GET /api/agents shows it ({id, role, reports_to, kind, capabilities, source}):
+// declared by the active policy or registered in the store; nullopt when neither.
+[[nodiscard]] result<std::optional<json>> find_agent(const services& s, const std::string& id);
+// Nothing when the caller is an operator (kind operator, in the policy or registered); else the
+// 403 auth.forbidden (or the 503 of a failed read).
+[[nodiscard]] std::optional<api_response> require_operator(const services& s, const call& c);
 
 }  // namespace agentos::runtime::api_detail
