@@ -288,20 +288,34 @@ struct api::state {
   route_table routes;
   // The routes' patterns, split into segments once ("{...}" for a placeholder).
   std::vector<std::vector<std::string>> patterns;
+  std::filesystem::path policy_entry = {};
+  std::unique_ptr<issued_tokens> issued = {};
+  std::unique_ptr<service_metrics> metrics = {};
 
-  [[nodiscard]] services view() const { return {store, tokens, limits, clock}; }
+  [[nodiscard]] services view() const { return {store, tokens, limits, clock, *issued, *metrics, policy_entry}; }
 };
 
-api::api(task_store& store, bearer_tokens tokens, api_limits limits, std::function<std::int64_t()> clock)
+api::api(task_store& store, bearer_tokens tokens, api_limits limits, std::function<std::int64_t()> clock,
+         std::filesystem::path policy_entry)
     : m(std::make_unique<state>(state{store, std::move(tokens), limits, std::move(clock), {}, {}})) {
   if (!m->clock) m->clock = wall_clock_ms;
+  m->policy_entry = std::move(policy_entry);
+  m->issued = std::make_unique<issued_tokens>(store);
   m->routes.push_back({"GET", "/health", false, [](const services&, const call&) {
                          return api_response{200, {{"status", "ok"}}, {}};
                        }});
   add_task_routes(m->routes);
   add_audit_routes(m->routes);
   add_ops_routes(m->routes);
-  for (const auto& r : m->routes) m->patterns.push_back(split_pattern(r.pattern));
+  add_agent_routes(m->routes);
+  add_policy_routes(m->routes);
+  add_metrics_routes(m->routes);
+  std::vector<std::pair<std::string, std::string>> labels;
+  for (const auto& r : m->routes) {
+    m->patterns.push_back(split_pattern(r.pattern));
+    labels.emplace_back(r.method, r.pattern);
+  }
+  m->metrics = std::make_unique<service_metrics>(std::move(labels));
 }
 
 api::~api() = default;
@@ -313,14 +327,19 @@ std::vector<route_info> api::routes() const {
 }
 
 api_response api::handle(const api_request& request) const {
+  const auto started = std::chrono::steady_clock::now();
+  std::size_t route = m->routes.size();  // none matched, until one does
+  api_response r;
   try {
-    return dispatch(request);
+    r = dispatch(request, route);
   } catch (const std::exception& e) {
-    return api_error(500, "internal", std::string("internal error: ") + e.what());
+    r = api_error(500, "internal", std::string("internal error: ") + e.what());
   }
+  m->metrics->observe(route, r, std::chrono::steady_clock::now() - started);
+  return r;
 }
 
-api_response api::dispatch(const api_request& request) const {
+api_response api::dispatch(const api_request& request, std::size_t& route_index) const {
   auto t = parse_target(request.target);
   if (!t) return api_error(400, "request.bad_target", "the request target is not a valid path and query");
 
@@ -341,12 +360,15 @@ api_response api::dispatch(const api_request& request) const {
     return api_error(404, "http.not_found", "no such route");
   }
 
+  route_index = static_cast<std::size_t>(found - m->routes.data());
   call c{request, {}, std::move(t->query), {}, json::object()};
-  const auto& pattern = m->patterns[static_cast<std::size_t>(found - m->routes.data())];
+  const auto& pattern = m->patterns[route_index];
   for (std::size_t i = 0; i < pattern.size(); ++i)
     if (pattern[i] == "{}") c.params.push_back(std::move(t->segments[i]));
   if (found->authenticated) {
-    const auto owner = m->tokens.owner(bearer_token(request.authorization));
+    const std::string_view token = bearer_token(request.authorization);
+    auto owner = m->tokens.owner(token);
+    if (!owner) owner = m->issued->owner(token);
     if (!owner) {
       return api_error(401, "auth.unauthenticated",
                        request.authorization.empty() ? "an Authorization: Bearer <token> header is required"

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -38,6 +39,9 @@ struct api_response {
   nlohmann::json body = nlohmann::json::object();
   std::string allow;  // for a 405: the methods the path accepts
   std::vector<std::pair<std::string, std::string>> headers = {};  // more response headers (name, value)
+  // Set for an answer that is not JSON (GET /metrics): `text` is sent as is with this type.
+  std::string content_type = {};
+  std::string text = {};
 };
 
 // A route the API handles, as the OpenAPI document names it: GET /api/tasks/{id}.
@@ -64,8 +68,11 @@ struct api_limits {
 class api {
  public:
   // `clock` gives `now` (ms since the epoch) for each operation: the wall clock unless a test
-  // says otherwise.
-  api(task_store& store, bearer_tokens tokens, api_limits limits = {}, std::function<std::int64_t()> clock = {});
+  // says otherwise. `policy_entry` is the policy file the server was started with, which
+  // POST /api/policy/reload reads again when it is sent no sources (empty: it must be sent them).
+  // Besides `tokens`, the tokens the store has issued are accepted (issued_tokens.hpp).
+  api(task_store& store, bearer_tokens tokens, api_limits limits = {}, std::function<std::int64_t()> clock = {},
+      std::filesystem::path policy_entry = {});
 
   api(const api&) = delete;
   api& operator=(const api&) = delete;
@@ -78,7 +85,8 @@ class api {
   struct state;
 
  private:
-  api_response dispatch(const api_request& request) const;
+  // `route` is set to the index of the route that matched (untouched when none did).
+  api_response dispatch(const api_request& request, std::size_t& route) const;
 
   std::unique_ptr<state> m;
 };

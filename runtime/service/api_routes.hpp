@@ -18,6 +18,8 @@
 #include <vector>
 
 #include "runtime/service/api.hpp"
+#include "runtime/service/issued_tokens.hpp"
+#include "runtime/service/metrics.hpp"
 
 namespace agentos::runtime::api_detail {
 
@@ -29,6 +31,9 @@ struct services {
   const bearer_tokens& tokens;
   const api_limits& limits;
   const std::function<std::int64_t()>& clock;  // now, ms since the epoch
+  const issued_tokens& issued;                  // tokens the store issued (refresh after a change)
+  const service_metrics& metrics;
+  const std::filesystem::path& policy_entry;    // the policy file served ("" when unknown)
 };
 
 // One request, matched to a route.
@@ -65,6 +70,9 @@ using route_table = std::vector<route>;
 void add_task_routes(route_table& routes);
 void add_audit_routes(route_table& routes);
 void add_ops_routes(route_table& routes);
+void add_agent_routes(route_table& routes);
+void add_policy_routes(route_table& routes);
+void add_metrics_routes(route_table& routes);
 
 // ---- shared helpers
 
@@ -123,5 +131,8 @@ using task_operation = std::function<std::optional<api_response>(const json& tas
 // again. The response is the outcome's (an applied transition with its decision).
 [[nodiscard]] api_response act_on_task(const services& s, const call& c, std::optional<std::uint64_t> expected_version,
                                        const task_operation& build);
+// The agent `id` as GET /api/agents shows it ({id, role, reports_to, kind, capabilities, source}):
+// declared by the active policy or registered in the store; nullopt when neither.
+[[nodiscard]] result<std::optional<json>> find_agent(const services& s, const std::string& id);
 
 }  // namespace agentos::runtime::api_detail

@@ -1,6 +1,7 @@
 // Who may act through the API, before the policy is asked (docs/api.md, "Who may act"): the
 // token's owner must belong to the org; an operator acts on any task; any other member only on
-// a task it is assigned or whose assignee's role is below its own in the chart. A refusal is a
+// a task it is assigned, whose assignee's role is below its own in the chart, or whose assignee's
+// role is a peer of its own (the same parent: QA beside the engineer it verifies). A refusal is a
 // 403 and writes nothing, not even an audit record: the policy decides everything finer (422).
 #include "runtime/service/api_routes.hpp"
 
@@ -28,12 +29,17 @@ std::optional<api_response> out_of_scope(const services& s, const call& c, const
   if (!assignee.empty() && assignee == c.actor_id) return std::nullopt;
   const std::string assignee_role = task_field(task, "assignee_role");
   const auto g = s.store.graph();
-  if (g && above(*g, g->find_role(who.role), g->find_role(assignee_role))) return std::nullopt;
+  if (g) {
+    const std::int32_t mine = g->find_role(who.role), theirs = g->find_role(assignee_role);
+    if (above(*g, mine, theirs)) return std::nullopt;
+    if (mine >= 0 && theirs >= 0 && g->role_parent(mine) >= 0 && g->role_parent(mine) == g->role_parent(theirs))
+      return std::nullopt;  // a peer
+  }
   const std::string id = task.value("id", std::string());
   return forbidden(c.actor_id + " (role " + who.role + ") may not act on " + id + ": it is assigned to " +
                        (assignee.empty() ? std::string("nobody") : assignee) +
                        (assignee_role.empty() ? std::string() : " (role " + assignee_role + ")") +
-                       ", neither to this actor nor below its role",
+                       ", neither to this actor nor below or beside its role",
                    {{"task", id}, {"assignee", assignee}, {"assignee_role", assignee_role}, {"role", who.role}});
 }
 
@@ -57,24 +63,13 @@ std::string task_field(const json& task, const char* name) {
 }
 
 result<std::optional<org_member>> member_of(const services& s, const std::string& id) {
-  if (const auto g = s.store.graph()) {
-    if (const std::int32_t a = g->find_agent(id); a >= 0) {
-      const auto& agent = g->policy().agents[static_cast<std::size_t>(a)];
-      const std::int32_t role = agent.role;
-      std::string role_name;
-      if (role >= 0 && role < g->role_count()) role_name = g->policy().roles[static_cast<std::size_t>(role)].name;
-      return std::optional<org_member>{org_member{kind_name(agent.kind), std::move(role_name)}};
-    }
-  }
-  // Registered agents (a policy's agents that a newer policy dropped stay in the table, but they
-  // are no longer in the org).
-  auto agents = s.store.agents();
-  if (!agents) return std::move(agents).error();
-  for (const auto& rec : *agents)
-    if (rec.value("id", std::string()) == id && rec.value("source", std::string()) == "registered")
-      return std::optional<org_member>{
-          org_member{rec.value("kind", std::string("agent")), rec.value("role", std::string())}};
-  return std::optional<org_member>{};
+  // The active policy's agents, then the registered ones (a policy's agents that a newer policy
+  // dropped stay in the table, but they are no longer in the org).
+  auto agent = find_agent(s, id);
+  if (!agent) return std::move(agent).error();
+  if (!*agent) return std::optional<org_member>{};
+  const json& a = **agent;
+  return std::optional<org_member>{org_member{a.value("kind", std::string("agent")), a.value("role", std::string())}};
 }
 
 std::optional<api_response> require_member(const services& s, const call& c) {

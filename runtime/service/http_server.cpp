@@ -154,13 +154,17 @@ class http_session : public std::enable_shared_from_this<http_session> {
     m_response.version(version);
     m_response.result(static_cast<http::status>(r.status));
     m_response.set(http::field::server, "agentos");
-    m_response.set(http::field::content_type, "application/json");
+    m_response.set(http::field::content_type, r.content_type.empty() ? "application/json" : r.content_type);
     if (!r.allow.empty()) m_response.set(http::field::allow, r.allow);
     for (const auto& [name, value] : r.headers) m_response.set(name, value);
     if (r.status == 401) m_response.set(http::field::www_authenticate, "Bearer");
     m_response.keep_alive(keep_alive && !m_server.stopping);
-    m_response.body() = r.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    m_response.body() += '\n';
+    if (r.content_type.empty()) {
+      m_response.body() = r.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      m_response.body() += '\n';
+    } else {
+      m_response.body() = r.text;
+    }
     m_response.prepare_payload();
     m_stream.expires_after(m_server.options.read_timeout);
     http::async_write(m_stream, m_response,

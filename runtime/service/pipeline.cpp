@@ -921,6 +921,90 @@ result<outcome> apply_register(kv::writer& w, policy_context& p, audit_head& hea
               {{"agent", rec}, {"audit_seq", *seq}});
 }
 
+// ---- tokens
+
+// An agent the policy declares or the store registered.
+result<bool> agent_exists(kv::reader& r, const engine::rule_graph& g, const std::string& id) {
+  if (g.find_agent(id) >= 0) return true;
+  auto raw = r.get(table::agents, id);
+  if (!raw) return std::move(raw).error();
+  if (!*raw) return false;
+  const json rec = json::parse(**raw, nullptr, false);
+  return !rec.is_discarded() && str(rec, "source") == "registered";
+}
+
+bool valid_sha256_hex(std::string_view h) {
+  return h.size() == 64 &&
+         std::all_of(h.begin(), h.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+// A token is named in records and answers by the first 16 hex digits of its hash: enough to tell
+// tokens apart, useless for presenting one.
+std::string token_id(std::string_view hash) { return std::string(hash.substr(0, 16)); }
+
+result<outcome> apply_issue_token(kv::writer& w, policy_context& p, audit_head& head, const issue_token_op& op) {
+  const engine::rule_graph& g = p.graph();
+  if (!valid_sha256_hex(op.token_hash))
+    return make(outcome_status::invalid, "token.bad_hash", "a token is stored as its SHA-256 in lowercase hex");
+  json body = json::object();
+  if (op.register_agent) {
+    if (op.register_agent->id != op.agent)
+      return make(outcome_status::invalid, "request.invalid", "the token is for another agent than the one registered");
+    auto taken = agent_exists(w, g, op.agent);
+    if (!taken) return std::move(taken).error();
+    if (*taken) return make(outcome_status::conflict, "agent.exists", "agent " + op.agent + " already exists");
+    auto registered = apply_register(w, p, head, *op.register_agent);
+    if (!registered || registered->status != outcome_status::applied) return registered;
+    body["agent"] = std::move(registered->body["agent"]);
+  } else {
+    auto known = agent_exists(w, g, op.agent);
+    if (!known) return std::move(known).error();
+    if (!*known)
+      return make(outcome_status::not_found, "agent.not_found",
+                  "no agent " + op.agent + " (neither in the policy nor registered)");
+  }
+  auto existing = w.get(table::tokens, op.token_hash);
+  if (!existing) return std::move(existing).error();
+  if (*existing) return make(outcome_status::conflict, "token.exists", "that token is already issued");
+
+  json revoked = json::array();
+  if (op.rotate) {
+    const std::string prefix = keys::prefix(op.agent);
+    std::vector<std::string> hashes;
+    auto s = kv::scan_prefix(w, table::tokens_by_agent, prefix, [&](std::string_view k, std::string_view) {
+      hashes.emplace_back(k.substr(prefix.size()));
+      return true;
+    });
+    if (!s) return std::move(s).error();
+    for (const auto& h : hashes) {
+      if (auto r = w.del(table::tokens, h); !r) return std::move(r).error();
+      if (auto r = w.del(table::tokens_by_agent, keys::index(op.agent, h)); !r) return std::move(r).error();
+      revoked.push_back(token_id(h));
+    }
+  }
+  const json rec = {{"agent", op.agent}, {"token_id", token_id(op.token_hash)}, {"created_at", op.now}};
+  if (auto r = w.put(table::tokens, op.token_hash, rec.dump()); !r) return std::move(r).error();
+  if (auto r = w.put(table::tokens_by_agent, keys::index(op.agent, op.token_hash), {}); !r) return std::move(r).error();
+  json record = {{"kind", "token"},
+                 {"at", op.now},
+                 {"task", nullptr},
+                 {"actor", op.by.empty() ? json(nullptr) : json(op.by)},
+                 {"event", nullptr},
+                 {"effect", op.rotate ? "rotate" : "issue"},
+                 {"policy", g.version()},
+                 {"agent", op.agent},
+                 {"token_id", token_id(op.token_hash)},
+                 {"revoked", revoked}};
+  auto seq = append_audit(w, head, record);
+  if (!seq) return std::move(seq).error();
+  body["agent_id"] = op.agent;
+  body["token_id"] = token_id(op.token_hash);
+  body["revoked"] = std::move(revoked);
+  body["audit_seq"] = *seq;
+  return make(outcome_status::applied, op.rotate ? "token.rotated" : "token.issued",
+              "issued a token to " + op.agent, std::move(body));
+}
+
 }  // namespace
 
 void finish_body(outcome& o) {
@@ -968,8 +1052,10 @@ result<outcome> apply(kv::writer& w, policy_context& p, audit_head& head, const 
           return apply_transition(w, p, head, o);
         } else if constexpr (std::is_same_v<T, escalate_op>) {
           return apply_escalate(w, p, head, o);
-        } else {
+        } else if constexpr (std::is_same_v<T, register_agent_op>) {
           return apply_register(w, p, head, o);
+        } else {
+          return apply_issue_token(w, p, head, o);
         }
       },
       op);

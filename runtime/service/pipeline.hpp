@@ -77,7 +77,20 @@ struct register_agent_op {
   std::int64_t now = 0;
 };
 
-using operation = std::variant<create_op, transition_op, escalate_op, register_agent_op>;
+// Issues a bearer token to an agent the policy declares or the store has registered. The store
+// keeps only the token's SHA-256 (tokens, tokens_by_agent). With `rotate`, the agent's other
+// issued tokens are revoked in the same transaction; with `register_agent`, the agent is first
+// registered (conflict when the id is already taken), so an agent never exists half-made.
+struct issue_token_op {
+  std::string agent;
+  std::string token_hash;  // sha256 hex of the token: the token itself never reaches the store
+  bool rotate = false;
+  std::optional<register_agent_op> register_agent;
+  std::string by;  // who asked (for the audit record)
+  std::int64_t now = 0;
+};
+
+using operation = std::variant<create_op, transition_op, escalate_op, register_agent_op, issue_token_op>;
 
 enum class outcome_status : std::uint8_t {
   applied,    // committed (for a transition: allowed and written)

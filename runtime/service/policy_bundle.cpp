@@ -71,6 +71,24 @@ class bundle_files final : public dsl::file_provider {
   const policy_bundle& m_bundle;
 };
 
+// The diagnostics as JSON objects; a file under `root` is named relative to it.
+json diagnostics_json(const dsl::diagnostics& diags, const dsl::source_manager& sources, const fs::path& root) {
+  json all = json::parse(dsl::render_json(diags.items(), sources), nullptr, false);
+  if (all.is_discarded() || !all.contains("diagnostics")) return json::array();
+  const std::string prefix = root.empty() ? std::string() : root.generic_string() + "/";
+  auto relative = [&](json& at) {
+    if (!prefix.empty() && at.contains("file") && at["file"].is_string()) {
+      const std::string file = at["file"].get<std::string>();
+      if (file.rfind(prefix, 0) == 0) at["file"] = file.substr(prefix.size());
+    }
+  };
+  for (auto& d : all["diagnostics"]) {
+    relative(d);
+    for (auto& l : d["labels"]) relative(l);
+  }
+  return std::move(all["diagnostics"]);
+}
+
 compiled_policy check_and_compile(dsl::file_provider& files, const fs::path& entry,
                                   std::shared_ptr<policy_bundle> bundle_or_null,
                                   const std::function<std::shared_ptr<policy_bundle>()>& make_bundle) {
@@ -79,6 +97,7 @@ compiled_policy check_and_compile(dsl::file_provider& files, const fs::path& ent
   dsl::diagnostics diags;
   dsl::workspace ws(sources, diags, files);
   out.graph = engine::check_and_compile(ws.load(entry), sources, diags);
+  out.diagnostics = diagnostics_json(diags, sources, bundle_or_null ? bundle_root() : fs::path());
   if (!out.graph) {
     out.problems = dsl::render_text(diags.items(), sources, {false});
     if (out.problems.empty()) out.problems = "cannot read " + entry.string() + "\n";

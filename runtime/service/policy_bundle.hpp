@@ -28,6 +28,9 @@ struct compiled_policy {
   std::shared_ptr<const engine::rule_graph> graph;  // null when the policy has errors
   std::shared_ptr<const policy_bundle> bundle;
   std::string problems;  // rendered diagnostics (text) when graph is null
+  // Every diagnostic, warnings included, as `agentos check --format json` gives them (code,
+  // severity, message, file, line, column, ...). A bundle's files are named by their paths in it.
+  nlohmann::json diagnostics = nlohmann::json::array();
 };
 
 // Reads `entry` and its imports from disk, checks them (warnings allowed, errors not: exactly

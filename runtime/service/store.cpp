@@ -33,6 +33,9 @@ outcome failed_outcome(const store_error& e) {
 
 struct pending {
   operation op;
+  // Set: not an operation but a policy to make active (task_store::activate), alone in its batch.
+  std::optional<compiled_policy> activation;
+  std::int64_t activation_time = 0;
   std::promise<outcome> promise;
   std::optional<outcome> result;
 };
@@ -55,6 +58,26 @@ struct task_store::impl {
 
   mutable std::mutex stats_mutex;
   writer_stats counters;
+
+  // What graph() and policy() hand to other threads: the writer's policy, republished whenever
+  // the writer switches (the context itself belongs to the writer thread).
+  mutable std::mutex policy_mutex;
+  compiled_policy published;
+
+  void publish() {
+    std::lock_guard lock(policy_mutex);
+    published = context ? context->policy() : compiled_policy{};
+  }
+
+  void count_commit(std::size_t batch) {
+    std::lock_guard lock(stats_mutex);
+    counters.operations += batch;
+    counters.commits += 1;
+    counters.max_batch = std::max<std::uint64_t>(counters.max_batch, batch);
+    std::size_t bucket = 0;
+    while (bucket + 1 < writer_stats::batch_buckets && (std::size_t{1} << bucket) < batch) ++bucket;
+    counters.batch_sizes[bucket] += 1;
+  }
 
   impl(env e, lmdb_tables t, store_options o) : environment(std::move(e)), tables(t), options(std::move(o)) {}
 
@@ -81,8 +104,10 @@ struct task_store::impl {
           wake.wait_for(lock, options.linger, [&] { return stopping || queue.size() >= expect; });
         }
         while (!queue.empty() && batch.size() < options.max_batch) {
+          if (queue.front()->activation && !batch.empty()) break;  // an activation starts a batch of its own
           batch.push_back(std::move(queue.front()));
           queue.pop_front();
+          if (batch.back()->activation) break;
         }
       }
       last_batch = batch.size();
@@ -94,14 +119,12 @@ struct task_store::impl {
   // Applies a batch in one write txn, each operation in a nested txn. On map_full the whole
   // batch is retried once after growing the map (no txn may be open while it grows).
   void commit_batch(std::vector<std::unique_ptr<pending>>& batch) {
+    if (batch.size() == 1 && batch.front()->activation) return commit_activation(*batch.front());
     for (int attempt = 0;; ++attempt) {
       const audit_head saved = head;
       std::optional<store_error> whole = try_batch(batch);
       if (!whole) {
-        std::lock_guard lock(stats_mutex);
-        counters.operations += batch.size();
-        counters.commits += 1;
-        counters.max_batch = std::max<std::uint64_t>(counters.max_batch, batch.size());
+        count_commit(batch.size());
         return;
       }
       head = saved;
@@ -113,6 +136,71 @@ struct task_store::impl {
       for (auto& p : batch) p->result = failed_outcome(*whole);
       return;
     }
+  }
+
+  // Records the policy as active in its own write txn and, once that commit returned, switches
+  // the writer to it: operations before it in the queue were decided by the old policy, those
+  // after it by the new one, and a failed commit leaves the old one in place.
+  void commit_activation(pending& p) {
+    auto next = std::make_unique<policy_context>(std::move(*p.activation), options.limits);
+    const json previous = context ? json(context->graph().version()) : json(nullptr);
+    for (int attempt = 0;; ++attempt) {
+      audit_head h = head;
+      std::optional<store_error> failure;
+      bool activated = false;
+      {
+        auto t = environment.begin_write();
+        if (!t) {
+          failure = std::move(t).error();
+        } else {
+          lmdb_kv w(*t, tables);
+          auto a = runtime::activate(w, *next, h, p.activation_time);
+          if (!a) failure = std::move(a).error();
+          else if (*a) {
+            if (auto c = t->commit(); !c) failure = std::move(c).error();
+            else activated = true;
+          }
+        }
+      }
+      if (!failure) {
+        outcome o;
+        o.status = outcome_status::applied;
+        o.code = activated ? "policy.activated" : "policy.unchanged";
+        o.message = activated ? "activated policy " + next->graph().version()
+                              : "policy " + next->graph().version() + " is already active";
+        o.body = {{"activated", activated}, {"version", next->graph().version()}, {"previous", previous}};
+        if (activated) {
+          o.body["audit_seq"] = h.next_seq - 1;
+          head = h;
+          context = std::move(next);
+          publish();
+          count_commit(1);
+        }
+        p.result = std::move(o);
+        return;
+      }
+      if (failure->code == store_errc::map_full && attempt < 3) {
+        if (auto g = environment.grow(); g) continue;
+        else failure = std::move(g).error();
+      }
+      p.result = failed_outcome(*failure);
+      return;
+    }
+  }
+
+  std::future<outcome> enqueue(std::unique_ptr<pending> p) {
+    auto f = p->promise.get_future();
+    {
+      std::lock_guard lock(mutex);
+      queue.push_back(std::move(p));
+    }
+    wake.notify_one();
+    // The outcome's JSON body is finished on the caller's thread, not the writer's.
+    return std::async(std::launch::deferred, [f = std::move(f)]() mutable {
+      outcome o = f.get();
+      finish_body(o);
+      return o;
+    });
   }
 
   std::optional<store_error> try_batch(std::vector<std::unique_ptr<pending>>& batch) {
@@ -215,13 +303,14 @@ result<std::unique_ptr<task_store>> task_store::open(const fs::path& dir, std::o
     if (!t) return std::move(t).error();
     lmdb_kv w(*t, p->tables);
     audit_head h = p->head;
-    auto activated = activate(w, *p->context, h, wall_ms());
+    auto activated = runtime::activate(w, *p->context, h, wall_ms());
     if (!activated) return std::move(activated).error();
     if (*activated) {
       if (auto c = t->commit(); !c) return std::move(c).error();
       p->head = h;
     }
   }
+  p->publish();
   impl* raw = p.get();
   p->writer = std::thread([raw] { raw->run(); });
   return std::unique_ptr<task_store>(new task_store(std::move(p)));
@@ -230,22 +319,28 @@ result<std::unique_ptr<task_store>> task_store::open(const fs::path& dir, std::o
 std::future<outcome> task_store::submit(operation op) {
   auto p = std::make_unique<pending>();
   p->op = std::move(op);
-  auto f = p->promise.get_future();
-  {
-    std::lock_guard lock(m->mutex);
-    m->queue.push_back(std::move(p));
-  }
-  m->wake.notify_one();
-  // The outcome's JSON body is finished on the caller's thread, not the writer's.
-  return std::async(std::launch::deferred, [f = std::move(f)]() mutable {
-    outcome o = f.get();
-    finish_body(o);
-    return o;
-  });
+  return m->enqueue(std::move(p));
 }
 
-std::shared_ptr<const engine::rule_graph> task_store::graph() const {
-  return m->context ? m->context->policy().graph : nullptr;
+outcome task_store::activate(compiled_policy policy, std::int64_t now) {
+  if (!policy.graph || !policy.bundle) {
+    outcome o;
+    o.status = outcome_status::invalid;
+    o.code = "policy.invalid";
+    o.message = "the policy has errors:\n" + policy.problems;
+    return o;
+  }
+  auto p = std::make_unique<pending>();
+  p->activation = std::move(policy);
+  p->activation_time = now;
+  return m->enqueue(std::move(p)).get();
+}
+
+std::shared_ptr<const engine::rule_graph> task_store::graph() const { return policy().graph; }
+
+compiled_policy task_store::policy() const {
+  std::lock_guard lock(m->policy_mutex);
+  return m->published;
 }
 
 writer_stats task_store::stats() const {
@@ -376,6 +471,50 @@ result<std::vector<json>> task_store::agents() const {
   return m->read([&](lmdb_kv& r) { return parse_all(r, table::agents, {}); });
 }
 
+result<std::optional<json>> task_store::agent(std::string_view id) const {
+  return m->read([&](lmdb_kv& r) -> result<std::optional<json>> {
+    auto raw = r.get(table::agents, id);
+    if (!raw) return std::move(raw).error();
+    if (!*raw) return std::optional<json>{};
+    json j = json::parse(**raw, nullptr, false);
+    if (j.is_discarded()) return store_error{store_errc::corrupt, 0, "agents/" + std::string(id) + ": malformed record"};
+    return std::optional<json>{std::move(j)};
+  });
+}
+
+result<std::vector<issued_token>> task_store::tokens() const {
+  return m->read([&](lmdb_kv& r) -> result<std::vector<issued_token>> {
+    std::vector<issued_token> out;
+    std::optional<store_error> bad;
+    auto s = r.scan(table::tokens, {}, [&](std::string_view k, std::string_view v) {
+      const json j = json::parse(v, nullptr, false);
+      if (j.is_discarded() || !j.contains("agent") || !j["agent"].is_string()) {
+        bad = store_error{store_errc::corrupt, 0, "tokens: malformed record"};
+        return false;
+      }
+      out.push_back({std::string(k), j["agent"].get<std::string>()});
+      return true;
+    });
+    if (!s) return std::move(s).error();
+    if (bad) return std::move(*bad);
+    return out;
+  });
+}
+
+result<std::vector<std::pair<std::string, std::uint64_t>>> task_store::count_by_state() const {
+  return m->read([&](lmdb_kv& r) -> result<std::vector<std::pair<std::string, std::uint64_t>>> {
+    std::vector<std::pair<std::string, std::uint64_t>> out;
+    auto s = r.scan(table::by_state, {}, [&](std::string_view k, std::string_view) {
+      const std::string_view state = k.substr(0, k.find('\0'));
+      if (out.empty() || out.back().first != state) out.emplace_back(std::string(state), 0);
+      ++out.back().second;
+      return true;
+    });
+    if (!s) return std::move(s).error();
+    return out;
+  });
+}
+
 result<verify_report> task_store::verify(const std::function<void(std::uint64_t)>& progress) const {
   return m->read([&](lmdb_kv& r) { return verify_audit(r, progress); });
 }
@@ -451,6 +590,23 @@ result<check_report> task_store::check(const std::function<void(std::uint64_t)>&
       });
       if (!si) return std::move(si).error();
     }
+    // Every issued token is listed under its agent (what a rotation revokes), and back.
+    auto st = r.scan(table::tokens, {}, [&](std::string_view k, std::string_view v) {
+      const json j = json::parse(v, nullptr, false);
+      const std::string agent = j.is_object() ? j.value("agent", std::string()) : std::string();
+      auto hit = agent.empty() ? result<std::optional<std::string_view>>(std::nullopt)
+                               : r.get(table::tokens_by_agent, keys::index(agent, k));
+      if (!hit || !*hit) note("tokens_by_agent: no entry for token " + std::string(k.substr(0, 16)));
+      return true;
+    });
+    if (!st) return std::move(st).error();
+    auto sb = r.scan(table::tokens_by_agent, {}, [&](std::string_view k, std::string_view) {
+      const std::string_view hash = k.substr(std::min(k.find('\0'), k.size() - 1) + 1);
+      auto hit = r.get(table::tokens, hash);
+      if (!hit || !*hit) note("tokens_by_agent: entry for a missing token " + std::string(hash.substr(0, 16)));
+      return true;
+    });
+    if (!sb) return std::move(sb).error();
     // Every artifact's content is present and hashes to its name.
     auto sa = r.scan(table::artifacts, {}, [&](std::string_view, std::string_view v) {
       ++rep.artifacts;

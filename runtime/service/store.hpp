@@ -18,6 +18,7 @@
 // see the last committed state. The store object is thread safe.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -74,6 +75,16 @@ struct writer_stats {
   std::uint64_t operations = 0;
   std::uint64_t commits = 0;
   std::uint64_t max_batch = 0;
+  // Committed batches by size: batch_sizes[i] counts batches of 2^(i-1) < size <= 2^i (the last
+  // one also every larger batch).
+  static constexpr std::size_t batch_buckets = 12;
+  std::array<std::uint64_t, batch_buckets> batch_sizes{};
+};
+
+// An issued bearer token as the store keeps it (never the token itself).
+struct issued_token {
+  std::string hash;  // SHA-256 hex of the token
+  std::string agent;
 };
 
 class task_store {
@@ -100,13 +111,26 @@ class task_store {
   result<std::vector<json>> reviews(std::string_view task_id) const;
   result<std::vector<json>> outbox(std::uint64_t after, std::size_t limit) const;
   result<std::vector<json>> agents() const;
+  result<std::optional<json>> agent(std::string_view id) const;
+  result<std::vector<issued_token>> tokens() const;
+  // How many tasks are in each state (a scan of the by_state index: linear in the tasks).
+  result<std::vector<std::pair<std::string, std::uint64_t>>> count_by_state() const;
   result<verify_report> verify(const std::function<void(std::uint64_t)>& progress = {}) const;
   result<check_report> check(const std::function<void(std::uint64_t)>& progress = {}) const;
   result<store_stat> stat() const;
   result<void> backup(const std::filesystem::path& dir) const;
 
+  // Makes `policy` the active one through the writer queue: alone in its batch, recorded like at
+  // open (its bundle, its agents, an audit record), and the writer switches to it only once that
+  // commit returned, so every operation queued after it is decided by it and none before. An
+  // outcome: applied (body: activated, version, previous, audit_seq; activated false when it was
+  // already active), invalid for a policy with errors, failed when the store failed.
+  outcome activate(compiled_policy policy, std::int64_t now);
+
   // The active policy (null when the store has none).
   [[nodiscard]] std::shared_ptr<const engine::rule_graph> graph() const;
+  // The active policy with its bundle (both null when the store has none).
+  [[nodiscard]] compiled_policy policy() const;
   [[nodiscard]] writer_stats stats() const;
   [[nodiscard]] const std::filesystem::path& path() const;
 

@@ -30,8 +30,10 @@ enum class table : std::uint8_t {
   outbox,          // be64(seq) -> event (JSON)
   idempotency,     // key -> the outcome first returned for it (JSON)
   policies,        // policy version -> { sources, activated } (JSON)
+  tokens,          // sha256 hex of an issued bearer token -> { agent, token_id, created_at } (JSON)
+  tokens_by_agent, // agent id \0 sha256 hex -> "" (what a rotation revokes)
 };
-inline constexpr std::size_t table_count = 14;
+inline constexpr std::size_t table_count = 16;
 
 [[nodiscard]] std::string_view name(table t);
 

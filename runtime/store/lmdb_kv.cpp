@@ -19,6 +19,8 @@ std::string_view name(table t) {
     case table::outbox: return "outbox";
     case table::idempotency: return "idempotency";
     case table::policies: return "policies";
+    case table::tokens: return "tokens";
+    case table::tokens_by_agent: return "tokens_by_agent";
   }
   return "?";
 }

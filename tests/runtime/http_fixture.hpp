@@ -1,6 +1,6 @@
 // The HTTP tests' shared parts: a small synchronous Beast client (call, raw, get, post) and the
 // Http fixture, which starts the real server on an ephemeral loopback port over a fresh store
-// with the shipped policy and four tokens (agents openclaw, claude, claude_pm; operator alex).
+// with the shipped policy and four tokens (agents openclaw, claude, claude_pm, claude_qa; operator alex).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -40,6 +40,7 @@ using nlohmann::json;
 inline constexpr const char* openclaw = "tok-openclaw";
 inline constexpr const char* claude = "tok-claude";
 inline constexpr const char* claude_pm = "tok-claude-pm";
+inline constexpr const char* claude_qa = "tok-claude-qa";
 inline constexpr const char* alex = "tok-alex";  // the operator (kind operator, policies/global)
 
 using header_list = std::vector<std::pair<std::string, std::string>>;
@@ -118,11 +119,11 @@ class Http : public ::testing::Test {
     m_store = std::move(*s);
 
     const fs::path token_file = m_dir.path() / "tokens.json";
-    std::ofstream(token_file) << json{{openclaw, "openclaw"}, {claude, "claude"}, {claude_pm, "claude_pm"}, {alex, "alex"}}.dump();
+    std::ofstream(token_file) << json{{openclaw, "openclaw"}, {claude, "claude"}, {claude_pm, "claude_pm"}, {claude_qa, "claude_qa"}, {alex, "alex"}}.dump();
     std::string error;
     auto tokens = bearer_tokens::load(token_file, error);
     ASSERT_TRUE(tokens) << error;
-    EXPECT_EQ(tokens->size(), 4u);
+    EXPECT_EQ(tokens->size(), 5u);
 
     m_api = std::make_unique<api>(*m_store, std::move(*tokens), api_limits{}, [this] { return clock(); });
     http_options options;

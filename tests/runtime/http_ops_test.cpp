@@ -360,11 +360,19 @@ TEST_F(HttpOps, AnAgentActingOnAnotherAgentsTaskIs403AndNothingIsWritten) {
   EXPECT_STATUS(act(id, "cancel", json::object(), alex), 200);
   EXPECT_EQ(task(id)["task"]["state"], "cancelled");
 
-  // A finance task (the accountant's, below the Chief of Staff but not below pm).
+  // A finance task (the accountant's, below the Chief of Staff): pm is the accountant's peer
+  // (both report to chief_of_staff), so claude_pm is in scope and the policy says no (422);
+  // claude (engineer, below pm) is neither above nor a peer: 403.
   const std::string money = create({{"title", "pay the invoice"}, {"kind", "finance"}});
   EXPECT_EQ(task(money)["task"]["assignee"], "ledger");
-  EXPECT_STATUS(act(money, "cancel", json::object(), claude_pm), 403);
+  EXPECT_STATUS(act(money, "cancel", json::object(), claude), 403);
+  EXPECT_STATUS(act(money, "cancel", json::object(), claude_pm), 422);
   EXPECT_STATUS(act(money, "cancel", json::object(), openclaw), 200);
+
+  // A peer of the assignee's role is in scope, so QA can send an engineer's result back (the
+  // shipped policy's qa_sends_back) while the engineer's peers are still decided by the policy.
+  const std::string tested = executing_for_claude();
+  EXPECT_STATUS(act(tested, "transitions", {{"event", "block"}}, claude_qa), 422);
 }
 
 TEST_F(HttpOps, UnknownOwnersReadButDoNotActAndRegisteredAgentsAreScoped) {

@@ -64,7 +64,8 @@ int run_serve(const serve_options& o) {
   auto store = open_store(o.data, o.policy, store_access::write, code);
   if (!store) return code;
   const std::size_t token_count = tokens->size();
-  const runtime::api api(*store, std::move(*tokens));
+  // POST /api/policy/reload reads this file (and its imports) again.
+  const runtime::api api(*store, std::move(*tokens), {}, {}, o.policy);
   runtime::http_server server(api, http);
   if (const std::string failed = server.start(); !failed.empty()) {
     print_error("serve.listen", failed);
