@@ -1,7 +1,8 @@
 // Who may act through the API, before the policy is asked (docs/api.md, "Who may act"): the
 // token's owner must belong to the org; an operator acts on any task; any other member only on
 // a task it is assigned, whose assignee's role is below its own in the chart, or whose assignee's
-// role is a peer of its own (the same parent: QA beside the engineer it verifies). A refusal is a
+// role is a peer of its own (another role under the same parent: QA beside the engineer it
+// verifies; the same role is not a peer). A refusal is a
 // 403 and writes nothing, not even an audit record: the policy decides everything finer (422).
 #include "runtime/service/api_routes.hpp"
 
@@ -32,8 +33,9 @@ std::optional<api_response> out_of_scope(const services& s, const call& c, const
   if (g) {
     const std::int32_t mine = g->find_role(who.role), theirs = g->find_role(assignee_role);
     if (above(*g, mine, theirs)) return std::nullopt;
-    if (mine >= 0 && theirs >= 0 && g->role_parent(mine) >= 0 && g->role_parent(mine) == g->role_parent(theirs))
-      return std::nullopt;  // a peer
+    if (mine >= 0 && theirs >= 0 && mine != theirs && g->role_parent(mine) >= 0 &&
+        g->role_parent(mine) == g->role_parent(theirs))
+      return std::nullopt;  // a peer role (not the same role: an engineer does not act on another's task)
   }
   const std::string id = task.value("id", std::string());
   return forbidden(c.actor_id + " (role " + who.role + ") may not act on " + id + ": it is assigned to " +
@@ -41,11 +43,6 @@ std::optional<api_response> out_of_scope(const services& s, const call& c, const
                        (assignee_role.empty() ? std::string() : " (role " + assignee_role + ")") +
                        ", neither to this actor nor below or beside its role",
                    {{"task", id}, {"assignee", assignee}, {"assignee_role", assignee_role}, {"role", who.role}});
-}
-
-std::string kind_name(dsl::ast::actor_kind_value k) {
-  using kind = dsl::ast::actor_kind_value;
-  return k == kind::operator_ ? "operator" : k == kind::human ? "human" : "agent";
 }
 
 std::optional<api_response> not_a_member(const call& c) {
@@ -99,7 +96,7 @@ transition_op new_transition(const services& s, const call& c, std::string event
 
 api_response act_on_task(const services& s, const call& c, std::optional<std::uint64_t> expected_version,
                          const task_operation& build) {
-  if (expected_version == 0u) expected_version.reset();  // 0 means "whatever it is", as in the store
+  const std::uint64_t wanted = expected_version.value_or(0);  // 0 means "whatever it is", as in the store
   auto who = member_of(s, c.actor_id);
   if (!who) return store_failure(who.error());
   if (!*who) return *not_a_member(c);
@@ -116,16 +113,16 @@ api_response act_on_task(const services& s, const call& c, std::optional<std::ui
     const std::uint64_t version = task.value("version", std::uint64_t{0});
     // The client has seen a later version than this read did: read again rather than check scope
     // on an older task.
-    if (expected_version && *expected_version > version && !last) continue;
+    if (wanted > version && !last) continue;
     if (auto refused = out_of_scope(s, c, **who, task)) return *refused;
     operation op;
     if (auto refused = build(task, op)) return *refused;
     auto* t = std::get_if<transition_op>(&op);
     transition = t != nullptr;
-    if (t) t->expected_version = expected_version.value_or(version);
+    if (t) t->expected_version = wanted != 0 ? wanted : version;
     o = s.store.apply(std::move(op));
     // Our own pin lost a race with another writer: check the task again as it is now.
-    if (transition && !expected_version && o.status == outcome_status::conflict && o.code == "task.version_conflict" &&
+    if (transition && wanted == 0 && o.status == outcome_status::conflict && o.code == "task.version_conflict" &&
         !last)
       continue;
     break;

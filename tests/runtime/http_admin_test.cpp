@@ -224,9 +224,13 @@ TEST_F(HttpAdmin, OperatorRegistersAnAgentWhoseTokenActsAsIt) {
   for (const auto& a : listed.body["agents"]) found |= a["id"] == "gemini" && a["role"] == "engineer" && a["kind"] == "agent";
   EXPECT_TRUE(found) << listed.body.dump();
 
-  // The token's owner is the actor: gemini (an engineer) may not assign; the denial names it.
+  // The token's owner is the actor: on a task assigned to it, gemini (an engineer) may act but
+  // may not accept its own result; the denial names it. On claude's task it is out of scope (403).
   const std::string id = create_engineering();
-  const reply assign = post(port, "/api/tasks/" + id + "/transitions", {{"event", "assign"}}, token);
+  EXPECT_EQ(post(port, "/api/tasks/" + id + "/transitions", {{"event", "assign"}}, token).status, 403u);
+  const reply given = post(port, "/api/tasks/" + id + "/assign", {{"assignee", "gemini"}}, alex);
+  ASSERT_EQ(given.status, 200u) << given.body.dump();
+  const reply assign = post(port, "/api/tasks/" + id + "/transitions", {{"event", "accept_result"}}, token);
   EXPECT_EQ(assign.status, 422u) << assign.body.dump();
   const reply audit = get(port, "/api/audit?task=" + id);
   ASSERT_FALSE(audit.body["records"].empty());

@@ -394,7 +394,7 @@ TEST_F(HttpOps, UnknownOwnersReadButDoNotActAndRegisteredAgentsAreScoped) {
   EXPECT_EQ(error_code_of(create_refused), "auth.forbidden");
   EXPECT_STATUS(post(other.port, "/api/tasks/" + id + "/cancel", json::object(), "tok-stranger"), 403);
   EXPECT_STATUS(post(other.port, "/api/tasks/" + id + "/transitions", {{"event", "block"}}, "tok-stranger"), 403);
-  // A peer of the assignee (engineer and engineer) is not above it.
+  // Another agent of the assignee's own role (engineer and engineer) is neither above nor a peer role.
   EXPECT_STATUS(post(other.port, "/api/tasks/" + id + "/transitions", {{"event", "block"}}, "tok-intern"), 403);
   EXPECT_EQ(audit_size(), records);
 
