@@ -238,24 +238,29 @@ struct api::state {
   api_limits limits;
   std::function<std::int64_t()> clock;
   route_table routes;
+  std::shared_ptr<executor_state> executor;
   // The routes' patterns, split into segments once ("{...}" for a placeholder).
   std::vector<std::vector<std::string>> patterns;
 
   [[nodiscard]] services view() const { return {store, tokens, limits, clock}; }
 };
 
-api::api(task_store& store, bearer_tokens tokens, api_limits limits, std::function<std::int64_t()> clock)
-    : m(std::make_unique<state>(state{store, std::move(tokens), limits, std::move(clock), {}, {}})) {
+api::api(task_store& store, bearer_tokens tokens, api_limits limits, std::function<std::int64_t()> clock,
+         executor_settings executor)
+    : m(std::make_unique<state>(state{store, std::move(tokens), limits, std::move(clock), {}, {}, {}})) {
   if (!m->clock) m->clock = wall_clock_ms;
   m->routes.push_back({"GET", "/health", false, [](const services&, const call&) {
                          return api_response{200, {{"status", "ok"}}, {}};
                        }});
   add_task_routes(m->routes);
   add_audit_routes(m->routes);
+  m->executor = add_executor_routes(m->routes, std::move(executor));
   for (const auto& r : m->routes) m->patterns.push_back(split_pattern(r.pattern));
 }
 
 api::~api() = default;
+
+void api::default_public_base_url(std::string url) { api_detail::default_public_base_url(*m->executor, std::move(url)); }
 
 std::vector<route_info> api::routes() const {
   std::vector<route_info> out;

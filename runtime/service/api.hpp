@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/service/bearer_tokens.hpp"
+#include "runtime/service/request_signatures.hpp"
 #include "runtime/service/store.hpp"
 
 namespace agentos::runtime {
@@ -26,6 +27,8 @@ struct api_request {
   std::string_view target;         // path and query, as sent: /api/tasks?state=ready
   std::string_view authorization;  // the Authorization header ("" when absent)
   std::string_view body;
+  std::string_view signature_timestamp;  // X-Agentos-Timestamp ("" when absent)
+  std::string_view signature;            // X-Agentos-Signature ("" when absent)
 };
 
 struct api_response {
@@ -47,6 +50,15 @@ struct api_limits {
   std::size_t max_list_limit = 10'000;
 };
 
+// The executor protocol's settings (docs/api-executor.md).
+struct executor_settings {
+  // The base of the callback URL that briefs give, e.g. https://agentos.example.org. Empty: the
+  // server's own http://HOST:PORT, set once it listens (api::default_public_base_url).
+  std::string public_base_url;
+  signature_settings signatures;
+  std::size_t max_content_bytes = std::size_t{1} << 20;  // of a write-back's marked block
+};
+
 // {"error": {"code", "message", "details"}}.
 [[nodiscard]] api_response api_error(unsigned status, std::string_view code, std::string_view message,
                                      nlohmann::json details = nlohmann::json::object());
@@ -59,7 +71,8 @@ class api {
  public:
   // `clock` gives `now` (ms since the epoch) for each operation: the wall clock unless a test
   // says otherwise.
-  api(task_store& store, bearer_tokens tokens, api_limits limits = {}, std::function<std::int64_t()> clock = {});
+  api(task_store& store, bearer_tokens tokens, api_limits limits = {}, std::function<std::int64_t()> clock = {},
+      executor_settings executor = {});
 
   api(const api&) = delete;
   api& operator=(const api&) = delete;
@@ -68,6 +81,9 @@ class api {
   [[nodiscard]] api_response handle(const api_request& request) const;
   // Every route in the table (the OpenAPI document must list exactly these).
   [[nodiscard]] std::vector<route_info> routes() const;
+  // The callback URL's base when the settings gave none (the server's address once it listens).
+  // Thread safe.
+  void default_public_base_url(std::string url);
 
   struct state;
 
