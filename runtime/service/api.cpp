@@ -286,6 +286,7 @@ struct api::state {
   api_limits limits;
   std::function<std::int64_t()> clock;
   route_table routes;
+  std::shared_ptr<executor_state> executor;
   // The routes' patterns, split into segments once ("{...}" for a placeholder).
   std::vector<std::vector<std::string>> patterns;
   std::filesystem::path policy_entry = {};
@@ -295,11 +296,10 @@ struct api::state {
   [[nodiscard]] services view() const { return {store, tokens, limits, clock, *issued, *metrics, policy_entry}; }
 };
 
-api::api(task_store& store, bearer_tokens tokens, api_limits limits, std::function<std::int64_t()> clock,
-         std::filesystem::path policy_entry)
-    : m(std::make_unique<state>(state{store, std::move(tokens), limits, std::move(clock), {}, {}})) {
+api::api(task_store& store, bearer_tokens tokens, api_options options)
+    : m(std::make_unique<state>(state{store, std::move(tokens), std::move(options.limits), std::move(options.clock), {}, {}, {}})) {
   if (!m->clock) m->clock = wall_clock_ms;
-  m->policy_entry = std::move(policy_entry);
+  m->policy_entry = std::move(options.policy_entry);
   m->issued = std::make_unique<issued_tokens>(store);
   m->routes.push_back({"GET", "/health", false, [](const services&, const call&) {
                          return api_response{200, {{"status", "ok"}}, {}};
@@ -310,6 +310,7 @@ api::api(task_store& store, bearer_tokens tokens, api_limits limits, std::functi
   add_agent_routes(m->routes);
   add_policy_routes(m->routes);
   add_metrics_routes(m->routes);
+  m->executor = add_executor_routes(m->routes, std::move(options.executor));
   std::vector<std::pair<std::string, std::string>> labels;
   for (const auto& r : m->routes) {
     m->patterns.push_back(split_pattern(r.pattern));
@@ -319,6 +320,8 @@ api::api(task_store& store, bearer_tokens tokens, api_limits limits, std::functi
 }
 
 api::~api() = default;
+
+void api::default_public_base_url(std::string url) { api_detail::default_public_base_url(*m->executor, std::move(url)); }
 
 std::vector<route_info> api::routes() const {
   std::vector<route_info> out;

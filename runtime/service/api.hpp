@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/service/bearer_tokens.hpp"
+#include "runtime/service/request_signatures.hpp"
 #include "runtime/service/store.hpp"
 
 namespace agentos::runtime {
@@ -29,6 +30,8 @@ struct api_request {
   std::string_view target;         // path and query, as sent: /api/tasks?state=ready
   std::string_view authorization;  // the Authorization header ("" when absent)
   std::string_view body;
+  std::string_view signature_timestamp = {};  // X-Agentos-Timestamp ("" when absent)
+  std::string_view signature = {};            // X-Agentos-Signature ("" when absent)
   // The Idempotency-Key header (absent: nullopt). On a POST it makes a retry return the first
   // answer instead of acting twice (docs/api.md, "Idempotency").
   std::optional<std::string_view> idempotency_key = {};
@@ -57,6 +60,24 @@ struct api_limits {
   std::size_t max_list_limit = 10'000;
 };
 
+// The executor protocol's settings (docs/api-executor.md).
+struct executor_settings {
+  // The base of the callback URL that briefs give, e.g. https://agentos.example.org. Empty: the
+  // server's own http://HOST:PORT, set once it listens (api::default_public_base_url).
+  std::string public_base_url;
+  signature_settings signatures;
+  std::size_t max_content_bytes = std::size_t{1} << 20;  // of a write-back's marked block
+};
+
+struct api_options {
+  api_limits limits;
+  std::function<std::int64_t()> clock;  // empty: the wall clock
+  // The policy file the server was started with, which POST /api/policy/reload reads again when
+  // it is sent no sources (empty: it must be sent them).
+  std::filesystem::path policy_entry;
+  executor_settings executor;
+};
+
 // {"error": {"code", "message", "details"}}.
 [[nodiscard]] api_response api_error(unsigned status, std::string_view code, std::string_view message,
                                      nlohmann::json details = nlohmann::json::object());
@@ -68,11 +89,10 @@ struct api_limits {
 class api {
  public:
   // `clock` gives `now` (ms since the epoch) for each operation: the wall clock unless a test
-  // says otherwise. `policy_entry` is the policy file the server was started with, which
-  // POST /api/policy/reload reads again when it is sent no sources (empty: it must be sent them).
-  // Besides `tokens`, the tokens the store has issued are accepted (issued_tokens.hpp).
-  api(task_store& store, bearer_tokens tokens, api_limits limits = {}, std::function<std::int64_t()> clock = {},
-      std::filesystem::path policy_entry = {});
+  // `options.clock` gives `now` (ms since the epoch) for each operation: the wall clock unless a
+  // test says otherwise. Besides `tokens`, the tokens the store has issued are accepted
+  // (issued_tokens.hpp).
+  api(task_store& store, bearer_tokens tokens, api_options options = {});
 
   api(const api&) = delete;
   api& operator=(const api&) = delete;
@@ -81,6 +101,9 @@ class api {
   [[nodiscard]] api_response handle(const api_request& request) const;
   // Every route in the table (the OpenAPI document must list exactly these).
   [[nodiscard]] std::vector<route_info> routes() const;
+  // The callback URL's base when the settings gave none (the server's address once it listens).
+  // Thread safe.
+  void default_public_base_url(std::string url);
 
   struct state;
 

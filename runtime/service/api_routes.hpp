@@ -12,6 +12,7 @@
 #include <functional>
 #include <initializer_list>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -73,6 +74,10 @@ void add_ops_routes(route_table& routes);
 void add_agent_routes(route_table& routes);
 void add_policy_routes(route_table& routes);
 void add_metrics_routes(route_table& routes);
+// The executor protocol's routes keep their own state (settings, callback URL, replay memory).
+struct executor_state;
+std::shared_ptr<executor_state> add_executor_routes(route_table& routes, executor_settings settings);
+void default_public_base_url(executor_state& s, std::string url);
 
 // ---- shared helpers
 

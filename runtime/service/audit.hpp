@@ -9,6 +9,8 @@
 //   request     an explicit escalation request          (no decision)
 //   policy      a policy version became active          (no decision)
 //   agent       an agent was registered                 (no decision)
+//   protocol    an executor's write-back refused before  (no decision; input and reason)
+//               any transition (malformed markers)
 #pragma once
 
 #include <cstdint>

@@ -1,9 +1,7 @@
 #include "runtime/service/bearer_tokens.hpp"
 
-#include <fstream>
-#include <iterator>
-
 #include "engine/sha256.hpp"
+#include "runtime/service/json_file.hpp"
 
 namespace agentos::runtime {
 
@@ -28,18 +26,9 @@ std::optional<bearer_tokens> bearer_tokens::from_json(const nlohmann::json& doc,
 }
 
 std::optional<bearer_tokens> bearer_tokens::load(const std::filesystem::path& file, std::string& error) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) {
-    error = "cannot read " + file.string();
-    return std::nullopt;
-  }
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const auto doc = nlohmann::json::parse(text, nullptr, false);
-  if (doc.is_discarded()) {
-    error = file.string() + " is not valid JSON";
-    return std::nullopt;
-  }
-  auto tokens = from_json(doc, error);
+  const auto doc = read_json_file(file, error);
+  if (!doc) return std::nullopt;
+  auto tokens = from_json(*doc, error);
   if (!tokens) error = file.string() + ": " + error;
   return tokens;
 }

@@ -118,12 +118,16 @@ class http_session : public std::enable_shared_from_this<http_session> {
 
     m_busy = true;
     const auto& req = m_parser->get();
-    const auto auth = req.find(http::field::authorization);
-    api_request request{
-        std::string_view(req.method_string().data(), req.method_string().size()),
-        std::string_view(req.target().data(), req.target().size()),
-        auth == req.end() ? std::string_view() : std::string_view(auth->value().data(), auth->value().size()),
-        req.body()};
+    auto header = [&req](auto name) {
+      const auto it = req.find(name);
+      return it == req.end() ? std::string_view() : std::string_view(it->value().data(), it->value().size());
+    };
+    api_request request{std::string_view(req.method_string().data(), req.method_string().size()),
+                              std::string_view(req.target().data(), req.target().size()),
+                              header(http::field::authorization),
+                              req.body(),
+                              header("X-Agentos-Timestamp"),
+                              header("X-Agentos-Signature")};
     if (const auto key = req.find("Idempotency-Key"); key != req.end())
       request.idempotency_key = std::string_view(key->value().data(), key->value().size());
     const bool keep_alive = req.keep_alive();

@@ -1005,6 +1005,30 @@ result<outcome> apply_issue_token(kv::writer& w, policy_context& p, audit_head& 
               "issued a token to " + op.agent, std::move(body));
 }
 
+// ---- protocol denials
+
+result<outcome> apply_protocol_denial(kv::writer& w, policy_context& p, audit_head& head, const protocol_denial_op& op) {
+  auto loaded = load_task(w, p, op.task_id);
+  if (!loaded) return std::move(loaded).error();
+  if (*loaded == nullptr) return make(outcome_status::not_found, "task.not_found", "no task " + op.task_id);
+  json record = {{"kind", "protocol"},
+                 {"at", op.now},
+                 {"task", op.task_id},
+                 {"actor", actor_id(op.actor)},
+                 {"event", nullptr},
+                 {"effect", "deny"},
+                 {"policy", p.graph().version()},
+                 {"input", op.input},
+                 {"reason", op.reason}};
+  auto seq = append_audit(w, head, record);
+  if (!seq) return std::move(seq).error();
+  outcome denied = make(outcome_status::denied, str(op.reason, "code"),
+                        "write-back to " + op.task_id + " refused: " + str(op.reason, "message"));
+  denied.brief = brief_of((*loaded)->rec);
+  denied.audit_seq = *seq;
+  return denied;
+}
+
 }  // namespace
 
 void finish_body(outcome& o) {
@@ -1055,7 +1079,11 @@ result<outcome> apply(kv::writer& w, policy_context& p, audit_head& head, const 
         } else if constexpr (std::is_same_v<T, register_agent_op>) {
           return apply_register(w, p, head, o);
         } else {
-          return apply_issue_token(w, p, head, o);
+          if constexpr (std::is_same_v<T, issue_token_op>) {
+            return apply_issue_token(w, p, head, o);
+          } else {
+            return apply_protocol_denial(w, p, head, o);
+          }
         }
       },
       op);

@@ -90,7 +90,19 @@ struct issue_token_op {
   std::int64_t now = 0;
 };
 
-using operation = std::variant<create_op, transition_op, escalate_op, register_agent_op, issue_token_op>;
+// Refuses an executor's write-back that never reached the policy (its markers were missing or
+// malformed, docs/api-executor.md): writes only an audit record (kind "protocol", effect
+// "deny") with what was received and why, and answers `denied`. The task is untouched.
+struct protocol_denial_op {
+  std::string task_id;
+  json actor = json::object();
+  std::int64_t now = 0;
+  json reason = json::object();  // {"code", "message", "line"}
+  json input = json::object();   // what was received, e.g. {"size", "sha256"}
+};
+
+using operation =
+    std::variant<create_op, transition_op, escalate_op, register_agent_op, issue_token_op, protocol_denial_op>;
 
 enum class outcome_status : std::uint8_t {
   applied,    // committed (for a transition: allowed and written)

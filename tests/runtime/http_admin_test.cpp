@@ -140,15 +140,9 @@ class HttpAdmin : public Http {
       ASSERT_TRUE(s) << s.error().message;
       m_store = std::move(*s);
     }
-    std::string error;
-    auto tokens = bearer_tokens::load(m_dir.path() / "tokens.json", error);
-    ASSERT_TRUE(tokens) << error;
-    m_api = std::make_unique<api>(*m_store, std::move(*tokens), api_limits{}, [this] { return clock(); }, policy_entry);
-    http_options options;
-    options.port = 0;
-    m_server = std::make_unique<http_server>(*m_api, options);
-    ASSERT_TRUE(m_server->start().empty());
-    port = m_server->port();
+    api_options options;
+    options.policy_entry = policy_entry;
+    serve_with(std::move(options));
   }
 
   // A copy of the shipped policies in the test's directory, to change on disk.

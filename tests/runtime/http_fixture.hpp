@@ -120,15 +120,23 @@ class Http : public ::testing::Test {
 
     const fs::path token_file = m_dir.path() / "tokens.json";
     std::ofstream(token_file) << json{{openclaw, "openclaw"}, {claude, "claude"}, {claude_pm, "claude_pm"}, {claude_qa, "claude_qa"}, {alex, "alex"}}.dump();
+    serve_with({});
+  }
+
+  // (Re)starts the server over the same store with an API built from the token file and
+  // `options` (the fixture's clock unless options.clock is set).
+  void serve_with(api_options options) {
+    if (m_server) m_server->stop();
+    m_server.reset();
     std::string error;
-    auto tokens = bearer_tokens::load(token_file, error);
+    auto tokens = bearer_tokens::load(m_dir.path() / "tokens.json", error);
     ASSERT_TRUE(tokens) << error;
     EXPECT_EQ(tokens->size(), 5u);
-
-    m_api = std::make_unique<api>(*m_store, std::move(*tokens), api_limits{}, [this] { return clock(); });
-    http_options options;
-    options.port = 0;
-    m_server = std::make_unique<http_server>(*m_api, options);
+    if (!options.clock) options.clock = [this] { return clock(); };
+    m_api = std::make_unique<api>(*m_store, std::move(*tokens), std::move(options));
+    http_options http;
+    http.port = 0;
+    m_server = std::make_unique<http_server>(*m_api, http);
     const std::string failed = m_server->start();
     ASSERT_TRUE(failed.empty()) << failed;
     port = m_server->port();

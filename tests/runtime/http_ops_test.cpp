@@ -43,7 +43,9 @@ class HttpOps : public Http {
       ADD_FAILURE() << error;
       return out;
     }
-    out.handler = std::make_unique<api>(*m_store, std::move(*loaded), api_limits{}, std::move(clock));
+    api_options api_opts;
+    api_opts.clock = std::move(clock);
+    out.handler = std::make_unique<api>(*m_store, std::move(*loaded), std::move(api_opts));
     http_options options;
     options.port = 0;
     out.server = std::make_unique<http_server>(*out.handler, options);

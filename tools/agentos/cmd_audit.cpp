@@ -100,7 +100,7 @@ void register_audit(CLI::App& app, command_result& result) {
     cmd->add_option("--actor", o->filter.actor, "Only records of this actor");
     cmd->add_option("--event", o->filter.event, "Only records of this event");
     cmd->add_option("--kind", o->filter.kind,
-                    "Only records of this kind: intake, transition, escalation, request, policy, agent");
+                    "Only records of this kind: intake, transition, escalation, request, policy, agent, protocol");
     cmd->add_option(
         "--effect", o->filter.effect,
         "Only records with this effect: allow, deny, route, escalate, request_escalation, activate, register");

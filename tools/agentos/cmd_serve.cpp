@@ -22,6 +22,9 @@ struct serve_options {
   std::string data = default_data_dir;
   std::string listen = "127.0.0.1:8080";
   std::string tokens;
+  std::string public_url;       // the callback URL's base in briefs; default http://HOST:PORT
+  std::string signing_secrets;  // {"<actor id>": "<secret>"}: HMAC keys of signed callbacks
+  bool require_signatures = false;
 };
 
 // "HOST:PORT" or "[V6]:PORT".
@@ -60,20 +63,49 @@ int run_serve(const serve_options& o) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  runtime::executor_settings executor;
+  if (!o.public_url.empty()) {
+    if (o.public_url.rfind("http://", 0) != 0 && o.public_url.rfind("https://", 0) != 0) {
+      print_error("cli.usage", "--public-url `" + o.public_url + "`: expected an http:// or https:// URL");
+      return exit_usage;
+    }
+    executor.public_base_url = o.public_url;
+    while (executor.public_base_url.size() > 8 && executor.public_base_url.back() == '/')
+      executor.public_base_url.pop_back();
+  }
+  if (!o.signing_secrets.empty()) {
+    auto secrets = runtime::load_signing_secrets(o.signing_secrets, error);
+    if (!secrets) {
+      print_error("cli.io", "--signing-secrets: " + error);
+      return exit_usage;
+    }
+    executor.signatures.secrets = std::move(*secrets);
+  }
+  if (o.require_signatures && executor.signatures.secrets.empty()) {
+    print_error("cli.usage", "--require-signatures needs --signing-secrets with at least one secret");
+    return exit_usage;
+  }
+  executor.signatures.required = o.require_signatures;
+
   int code = exit_ok;
   auto store = open_store(o.data, o.policy, store_access::write, code);
   if (!store) return code;
   const std::size_t token_count = tokens->size();
-  // POST /api/policy/reload reads this file (and its imports) again.
-  const runtime::api api(*store, std::move(*tokens), {}, {}, o.policy);
+  runtime::api_options api_options;
+  api_options.policy_entry = o.policy;  // POST /api/policy/reload reads this file (and its imports) again
+  api_options.executor = std::move(executor);
+  runtime::api api(*store, std::move(*tokens), std::move(api_options));
   runtime::http_server server(api, http);
   if (const std::string failed = server.start(); !failed.empty()) {
     print_error("serve.listen", failed);
     return exit_usage;
   }
   const bool v6 = http.address.find(':') != std::string::npos;
-  std::cout << "agentos: serving " << o.data << " on http://" << (v6 ? "[" + http.address + "]" : http.address) << ":"
-            << server.port() << " (" << token_count << " tokens; try GET /health)" << std::endl;
+  const std::string base =
+      "http://" + (v6 ? "[" + http.address + "]" : http.address) + ":" + std::to_string(server.port());
+  api.default_public_base_url(base);
+  std::cout << "agentos: serving " << o.data << " on " << base << " (" << token_count << " tokens; try GET /health)"
+            << std::endl;
 
   int signal = 0;
   sigwait(&signals, &signal);
@@ -93,6 +125,13 @@ void register_serve(CLI::App& app, command_result& result) {
   cmd->add_option("--listen,-l", o->listen, "HOST:PORT to listen on (port 0: any free port)")->capture_default_str();
   cmd->add_option("--tokens", o->tokens, "A JSON file {\"<token>\": \"<actor id>\", ...} of the accepted bearer tokens")
       ->required();
+  cmd->add_option("--public-url", o->public_url,
+                  "The base URL executors reach this server at, for the callback URL in briefs (default: "
+                  "http://HOST:PORT of --listen)");
+  cmd->add_option("--signing-secrets", o->signing_secrets,
+                  "A JSON file {\"<actor id>\": \"<secret>\", ...}: HMAC-SHA256 keys for signed executor callbacks");
+  cmd->add_flag("--require-signatures", o->require_signatures,
+                "Refuse executor callbacks that are not signed (needs --signing-secrets)");
   cmd->footer("Exit status: 0 after a graceful stop (SIGTERM, SIGINT); 1 for a policy with errors; 2 otherwise.");
   cmd->callback([o, &result] { result.exit_code = run_serve(*o); });
 }
