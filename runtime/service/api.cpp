@@ -211,6 +211,19 @@ api_response api_error(unsigned status, std::string_view code, std::string_view 
   return {status, {{"error", {{"code", code}, {"message", message}, {"details", std::move(details)}}}}, {}};
 }
 
+api_response event_stream_response(std::uint64_t after) {
+  return {200, {{"event_stream", {{"after", after}}}}, {}};
+}
+
+std::optional<std::uint64_t> event_stream_after(const api_response& r) {
+  if (r.status != 200 || !r.body.is_object() || r.body.size() != 1) return std::nullopt;
+  const auto s = r.body.find("event_stream");
+  if (s == r.body.end() || !s->is_object()) return std::nullopt;
+  const auto after = s->find("after");
+  if (after == s->end() || !after->is_number_unsigned()) return std::nullopt;
+  return after->get<std::uint64_t>();
+}
+
 bool json_depth_within(std::string_view text, std::size_t max_depth) {
   std::size_t depth = 0;
   bool in_string = false;
@@ -240,22 +253,31 @@ struct api::state {
   route_table routes;
   // The routes' patterns, split into segments once ("{...}" for a placeholder).
   std::vector<std::vector<std::string>> patterns;
+  std::unique_ptr<notifier> events;  // declared before webhooks, which listens to it
+  std::unique_ptr<webhook_dispatcher> webhooks;
 
-  [[nodiscard]] services view() const { return {store, tokens, limits, clock}; }
+  [[nodiscard]] services view() const { return {store, tokens, limits, clock, *events, *webhooks}; }
 };
 
-api::api(task_store& store, bearer_tokens tokens, api_limits limits, std::function<std::int64_t()> clock)
-    : m(std::make_unique<state>(state{store, std::move(tokens), limits, std::move(clock), {}, {}})) {
+api::api(task_store& store, bearer_tokens tokens, api_limits limits, std::function<std::int64_t()> clock,
+         webhook_options webhooks)
+    : m(std::make_unique<state>(state{store, std::move(tokens), limits, std::move(clock), {}, {}, {}, {}})) {
   if (!m->clock) m->clock = wall_clock_ms;
+  m->events = std::make_unique<notifier>(store);
+  m->webhooks = std::make_unique<webhook_dispatcher>(*m->events, webhooks);
   m->routes.push_back({"GET", "/health", false, [](const services&, const call&) {
                          return api_response{200, {{"status", "ok"}}, {}};
                        }});
   add_task_routes(m->routes);
   add_audit_routes(m->routes);
+  add_event_routes(m->routes);
   for (const auto& r : m->routes) m->patterns.push_back(split_pattern(r.pattern));
 }
 
 api::~api() = default;
+
+notifier& api::events() const { return *m->events; }
+webhook_dispatcher& api::webhooks() const { return *m->webhooks; }
 
 std::vector<route_info> api::routes() const {
   std::vector<route_info> out;

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,7 +18,9 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/service/bearer_tokens.hpp"
+#include "runtime/service/notifier.hpp"
 #include "runtime/service/store.hpp"
+#include "runtime/service/webhooks.hpp"
 
 namespace agentos::runtime {
 
@@ -26,6 +29,7 @@ struct api_request {
   std::string_view target;         // path and query, as sent: /api/tasks?state=ready
   std::string_view authorization;  // the Authorization header ("" when absent)
   std::string_view body;
+  std::string_view last_event_id;  // the Last-Event-ID header of an event-stream client ("" when absent)
 };
 
 struct api_response {
@@ -47,6 +51,12 @@ struct api_limits {
   std::size_t max_list_limit = 10'000;
 };
 
+// GET /api/events answers 200 with the body {"event_stream": {"after": N}}: the transport
+// (http_server) turns that answer into a text/event-stream of the outbox after seq N. These make
+// and recognise it.
+[[nodiscard]] api_response event_stream_response(std::uint64_t after);
+[[nodiscard]] std::optional<std::uint64_t> event_stream_after(const api_response& r);
+
 // {"error": {"code", "message", "details"}}.
 [[nodiscard]] api_response api_error(unsigned status, std::string_view code, std::string_view message,
                                      nlohmann::json details = nlohmann::json::object());
@@ -59,7 +69,10 @@ class api {
  public:
   // `clock` gives `now` (ms since the epoch) for each operation: the wall clock unless a test
   // says otherwise.
-  api(task_store& store, bearer_tokens tokens, api_limits limits = {}, std::function<std::int64_t()> clock = {});
+  // It also follows the store's outbox (notifier) and delivers the stored webhooks (`webhooks`
+  // sets their retry timing).
+  api(task_store& store, bearer_tokens tokens, api_limits limits = {}, std::function<std::int64_t()> clock = {},
+      webhook_options webhooks = {});
 
   api(const api&) = delete;
   api& operator=(const api&) = delete;
@@ -68,6 +81,9 @@ class api {
   [[nodiscard]] api_response handle(const api_request& request) const;
   // Every route in the table (the OpenAPI document must list exactly these).
   [[nodiscard]] std::vector<route_info> routes() const;
+  // The outbox feed the event streams follow, and the webhook deliveries.
+  [[nodiscard]] notifier& events() const;
+  [[nodiscard]] webhook_dispatcher& webhooks() const;
 
   struct state;
 

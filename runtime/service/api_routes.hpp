@@ -29,6 +29,8 @@ struct services {
   const bearer_tokens& tokens;
   const api_limits& limits;
   const std::function<std::int64_t()>& clock;  // now, ms since the epoch
+  notifier& events;                            // the outbox feed
+  webhook_dispatcher& webhooks;
 };
 
 // One request, matched to a route.
@@ -55,6 +57,7 @@ using route_table = std::vector<route>;
 
 void add_task_routes(route_table& routes);
 void add_audit_routes(route_table& routes);
+void add_event_routes(route_table& routes);  // the event stream and webhooks (api_events.cpp)
 
 // ---- shared helpers
 

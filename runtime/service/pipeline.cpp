@@ -31,15 +31,19 @@ std::string_view to_string(outcome_status s) {
 }
 
 
-namespace {
-
-outcome make(outcome_status s, std::string code, std::string message, json body = json::object()) {
+outcome make_outcome(outcome_status status, std::string code, std::string message, json body) {
   outcome o;
-  o.status = s;
+  o.status = status;
   o.code = std::move(code);
   o.message = std::move(message);
   o.body = std::move(body);
   return o;
+}
+
+namespace {
+
+outcome make(outcome_status s, std::string code, std::string message, json body = json::object()) {
+  return make_outcome(s, std::move(code), std::move(message), std::move(body));
 }
 
 bool valid_id(std::string_view id) {
@@ -947,6 +951,8 @@ result<outcome> apply(kv::writer& w, policy_context& p, audit_head& head, const 
           return apply_transition(w, p, head, o);
         } else if constexpr (std::is_same_v<T, escalate_op>) {
           return apply_escalate(w, p, head, o);
+        } else if constexpr (std::is_same_v<T, record_op>) {
+          return o.write(w);
         } else {
           return apply_register(w, p, head, o);
         }

@@ -30,8 +30,10 @@ enum class table : std::uint8_t {
   outbox,          // be64(seq) -> event (JSON)
   idempotency,     // key -> the outcome first returned for it (JSON)
   policies,        // policy version -> { sources, activated } (JSON)
+  webhooks,        // subscription id -> subscription with its delivery cursor (JSON)
+  deliveries,      // subscription id \0 be64(n) -> one delivery attempt (JSON)
 };
-inline constexpr std::size_t table_count = 14;
+inline constexpr std::size_t table_count = 16;
 
 [[nodiscard]] std::string_view name(table t);
 

@@ -19,6 +19,8 @@ std::string_view name(table t) {
     case table::outbox: return "outbox";
     case table::idempotency: return "idempotency";
     case table::policies: return "policies";
+    case table::webhooks: return "webhooks";
+    case table::deliveries: return "deliveries";
   }
   return "?";
 }
