@@ -259,6 +259,19 @@ api_response api_error(unsigned status, std::string_view code, std::string_view 
   return {status, {{"error", {{"code", code}, {"message", message}, {"details", std::move(details)}}}}, {}};
 }
 
+api_response event_stream_response(std::uint64_t after) {
+  return {200, {{"event_stream", {{"after", after}}}}, {}};
+}
+
+std::optional<std::uint64_t> event_stream_after(const api_response& r) {
+  if (r.status != 200 || !r.body.is_object() || r.body.size() != 1) return std::nullopt;
+  const auto s = r.body.find("event_stream");
+  if (s == r.body.end() || !s->is_object()) return std::nullopt;
+  const auto after = s->find("after");
+  if (after == s->end() || !after->is_number_unsigned()) return std::nullopt;
+  return after->get<std::uint64_t>();
+}
+
 bool json_depth_within(std::string_view text, std::size_t max_depth) {
   std::size_t depth = 0;
   bool in_string = false;
@@ -292,8 +305,12 @@ struct api::state {
   std::filesystem::path policy_entry = {};
   std::unique_ptr<issued_tokens> issued = {};
   std::unique_ptr<service_metrics> metrics = {};
+  std::unique_ptr<notifier> events = {};  // declared before webhooks, which listens to it
+  std::unique_ptr<webhook_dispatcher> webhooks = {};
 
-  [[nodiscard]] services view() const { return {store, tokens, limits, clock, *issued, *metrics, policy_entry}; }
+  [[nodiscard]] services view() const {
+    return {store, tokens, limits, clock, *issued, *metrics, policy_entry, *events, *webhooks};
+  }
 };
 
 api::api(task_store& store, bearer_tokens tokens, api_options options)
@@ -301,6 +318,8 @@ api::api(task_store& store, bearer_tokens tokens, api_options options)
   if (!m->clock) m->clock = wall_clock_ms;
   m->policy_entry = std::move(options.policy_entry);
   m->issued = std::make_unique<issued_tokens>(store);
+  m->events = std::make_unique<notifier>(store);
+  m->webhooks = std::make_unique<webhook_dispatcher>(*m->events, options.webhooks);
   m->routes.push_back({"GET", "/health", false, [](const services&, const call&) {
                          return api_response{200, {{"status", "ok"}}, {}};
                        }});
@@ -310,6 +329,7 @@ api::api(task_store& store, bearer_tokens tokens, api_options options)
   add_agent_routes(m->routes);
   add_policy_routes(m->routes);
   add_metrics_routes(m->routes);
+  add_event_routes(m->routes);
   m->executor = add_executor_routes(m->routes, std::move(options.executor));
   std::vector<std::pair<std::string, std::string>> labels;
   for (const auto& r : m->routes) {
@@ -322,6 +342,8 @@ api::api(task_store& store, bearer_tokens tokens, api_options options)
 api::~api() = default;
 
 void api::default_public_base_url(std::string url) { api_detail::default_public_base_url(*m->executor, std::move(url)); }
+notifier& api::events() const { return *m->events; }
+webhook_dispatcher& api::webhooks() const { return *m->webhooks; }
 
 std::vector<route_info> api::routes() const {
   std::vector<route_info> out;

@@ -21,7 +21,9 @@
 
 #include "runtime/service/bearer_tokens.hpp"
 #include "runtime/service/request_signatures.hpp"
+#include "runtime/service/notifier.hpp"
 #include "runtime/service/store.hpp"
+#include "runtime/service/webhooks.hpp"
 
 namespace agentos::runtime {
 
@@ -35,6 +37,7 @@ struct api_request {
   // The Idempotency-Key header (absent: nullopt). On a POST it makes a retry return the first
   // answer instead of acting twice (docs/api.md, "Idempotency").
   std::optional<std::string_view> idempotency_key = {};
+  std::string_view last_event_id = {};  // the Last-Event-ID header of an event-stream client ("" when absent)
 };
 
 struct api_response {
@@ -76,7 +79,14 @@ struct api_options {
   // it is sent no sources (empty: it must be sent them).
   std::filesystem::path policy_entry;
   executor_settings executor;
+  webhook_options webhooks;  // the stored webhooks' retry timing
 };
+
+// GET /api/events answers 200 with the body {"event_stream": {"after": N}}: the transport
+// (http_server) turns that answer into a text/event-stream of the outbox after seq N. These make
+// and recognise it.
+[[nodiscard]] api_response event_stream_response(std::uint64_t after);
+[[nodiscard]] std::optional<std::uint64_t> event_stream_after(const api_response& r);
 
 // {"error": {"code", "message", "details"}}.
 [[nodiscard]] api_response api_error(unsigned status, std::string_view code, std::string_view message,
@@ -92,6 +102,7 @@ class api {
   // `options.clock` gives `now` (ms since the epoch) for each operation: the wall clock unless a
   // test says otherwise. Besides `tokens`, the tokens the store has issued are accepted
   // (issued_tokens.hpp).
+  // It also follows the store's outbox (notifier) and delivers the stored webhooks.
   api(task_store& store, bearer_tokens tokens, api_options options = {});
 
   api(const api&) = delete;
@@ -104,6 +115,9 @@ class api {
   // The callback URL's base when the settings gave none (the server's address once it listens).
   // Thread safe.
   void default_public_base_url(std::string url);
+  // The outbox feed the event streams follow, and the webhook deliveries.
+  [[nodiscard]] notifier& events() const;
+  [[nodiscard]] webhook_dispatcher& webhooks() const;
 
   struct state;
 

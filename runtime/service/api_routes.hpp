@@ -35,6 +35,8 @@ struct services {
   const issued_tokens& issued;                  // tokens the store issued (refresh after a change)
   const service_metrics& metrics;
   const std::filesystem::path& policy_entry;    // the policy file served ("" when unknown)
+  notifier& events;                            // the outbox feed
+  webhook_dispatcher& webhooks;
 };
 
 // One request, matched to a route.
@@ -78,6 +80,7 @@ void add_metrics_routes(route_table& routes);
 struct executor_state;
 std::shared_ptr<executor_state> add_executor_routes(route_table& routes, executor_settings settings);
 void default_public_base_url(executor_state& s, std::string url);
+void add_event_routes(route_table& routes);  // the event stream and webhooks (api_events.cpp)
 
 // ---- shared helpers
 

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <atomic>
+#include <deque>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -12,6 +13,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -36,6 +38,22 @@ constexpr std::size_t linger_bytes = std::size_t{8} << 20;
 
 bool is_http_error(const error_code& ec) {
   return ec.category() == http::make_error_code(http::error::bad_target).category();
+}
+
+// An event stream writes at most about this much per chunk, and reads the outbox this many
+// events at a time while it catches up.
+constexpr std::size_t stream_chunk_bytes = 64 * 1024;
+constexpr std::size_t stream_read_events = 256;
+
+// One server-sent event: id, event (the kind) and data (the event's JSON, which has no newline).
+void append_frame(std::string& out, const outbox_event& e) {
+  out += "id: ";
+  out += std::to_string(e.seq);
+  out += "\nevent: ";
+  out += e.type;
+  out += "\ndata: ";
+  out += e.data;
+  out += "\n\n";
 }
 
 }  // namespace
@@ -90,6 +108,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
   // being handled or answered closes after the answer.
   void stop() {
     asio::post(m_stream.get_executor(), [self = shared_from_this()] {
+      if (self->m_events) return self->pump();  // sees `stopping`: ends the stream after the write in flight
       if (!self->m_busy) self->close();
     });
   }
@@ -130,10 +149,15 @@ class http_session : public std::enable_shared_from_this<http_session> {
                               header("X-Agentos-Signature")};
     if (const auto key = req.find("Idempotency-Key"); key != req.end())
       request.idempotency_key = std::string_view(key->value().data(), key->value().size());
+    if (const auto id = req.find("Last-Event-ID"); id != req.end())
+      request.last_event_id = std::string_view(id->value().data(), id->value().size());
     const bool keep_alive = req.keep_alive();
     const unsigned version = req.version();
     if (req.method() == http::verb::get || req.method() == http::verb::head) {
-      return send(m_server.handler.handle(request), version, keep_alive, false);
+      api_response response = m_server.handler.handle(request);
+      if (const auto after = event_stream_after(response); after && req.method() == http::verb::get)
+        return start_stream(*after, version);
+      return send(response, version, keep_alive, false);
     }
     // A write waits for the group commit that covers it: let it wait on the blocking pool, not on
     // an io thread, so the io threads go on serving and any number of writes can join one commit.
@@ -205,6 +229,158 @@ class http_session : public std::enable_shared_from_this<http_session> {
     m_stream.close();
   }
 
+  // ---- an event stream (GET /api/events). It writes what follows `sent`: live batches from the
+  // notifier while it keeps up, the outbox read from the store while it catches up (on connect,
+  // or after missing batches). Live batches wait in a queue bounded by sse_queue_bytes; a client
+  // that lets it overflow is dropped and resumes with Last-Event-ID.
+
+  struct event_stream {
+    explicit event_stream(const asio::any_io_executor& ex) : heartbeat(ex) {}
+    std::uint64_t sent = 0;   // the last seq handed to a write
+    std::uint64_t known = 0;  // the last seq known to be committed
+    std::deque<std::shared_ptr<const event_batch>> queue;
+    std::size_t queued = 0;  // bytes in the queue
+    std::uint64_t listener = 0;
+    bool chunked = true, writing = false, ended = false;
+    std::string out;  // being written
+    asio::steady_timer heartbeat;
+    http::response<http::empty_body> header;
+    std::optional<http::response_serializer<http::empty_body>> serializer;
+    std::array<char, 512> sink{};  // what the client sends meanwhile is read and dropped
+  };
+
+  void start_stream(std::uint64_t after, unsigned version) {
+    m_events = std::make_unique<event_stream>(m_stream.get_executor());
+    event_stream& es = *m_events;
+    std::weak_ptr<http_session> weak = shared_from_this();
+    const auto sub = m_server.handler.events().subscribe([weak](const std::shared_ptr<const event_batch>& b) {
+      if (auto self = weak.lock()) asio::post(self->m_stream.get_executor(), [self, b] { self->on_batch(b); });
+    });
+    es.listener = sub.id;
+    es.sent = after;
+    es.known = std::max(after, sub.head);
+    if (m_server.options.sse_send_buffer > 0) {
+      error_code ignored;  // a size the system refuses leaves its default
+      m_stream.socket().set_option(
+          asio::socket_base::send_buffer_size(static_cast<int>(std::min<std::size_t>(m_server.options.sse_send_buffer, 1 << 30))),
+          ignored);
+    }
+    es.chunked = version >= 11;
+    es.header.version(version);
+    es.header.result(http::status::ok);
+    es.header.set(http::field::server, "agentos");
+    es.header.set(http::field::content_type, "text/event-stream; charset=utf-8");
+    es.header.set(http::field::cache_control, "no-store");
+    es.header.set("X-Accel-Buffering", "no");  // tells a proxy in front not to buffer the stream
+    es.header.keep_alive(false);
+    if (es.chunked) es.header.chunked(true);
+    es.serializer.emplace(es.header);
+    es.writing = true;
+    m_stream.expires_after(m_server.options.read_timeout);
+    http::async_write_header(m_stream, *es.serializer,
+                             [self = shared_from_this()](error_code ec, std::size_t) { self->on_stream_write(ec); });
+    watch_client();
+    arm_heartbeat();
+  }
+
+  void on_batch(const std::shared_ptr<const event_batch>& b) {
+    if (!m_events || m_events->ended) return;
+    event_stream& es = *m_events;
+    es.known = std::max(es.known, b->last());
+    const std::uint64_t tail = es.queue.empty() ? es.sent : es.queue.back()->last();
+    if (b->after <= tail && b->last() > tail) {  // it continues what is sent or queued
+      // Too far behind: it is dropped. (A batch alone is always taken: it is shared by every
+      // stream, and the bound is on what piles up behind it.)
+      if (!es.queue.empty() && es.queued + b->bytes > m_server.options.sse_queue_bytes) return end_stream(false);
+      es.queue.push_back(b);
+      es.queued += b->bytes;
+    }
+    // Otherwise the stream is catching up from the store, which has these events too.
+    pump();
+  }
+
+  void pump() {
+    event_stream& es = *m_events;
+    if (es.writing || es.ended) return;
+    if (m_server.stopping) return end_stream(true);
+    std::string frames;
+    while (!es.queue.empty() && frames.size() < stream_chunk_bytes) {
+      const event_batch& b = *es.queue.front();
+      if (b.after > es.sent) break;
+      for (const auto& e : b.events)
+        if (e.seq > es.sent) {
+          append_frame(frames, e);
+          es.sent = e.seq;
+        }
+      es.queued -= b.bytes;
+      es.queue.pop_front();
+    }
+    if (frames.empty() && es.sent < es.known) {
+      auto b = m_server.handler.events().read(es.sent, stream_read_events);
+      if (!b) return end_stream(false);  // the store cannot be read: the client resumes later
+      if (b->events.empty()) es.sent = es.known;  // unreadable records: skip them rather than spin
+      for (const auto& e : b->events) {
+        append_frame(frames, e);
+        es.sent = e.seq;
+      }
+      es.known = std::max(es.known, es.sent);
+    }
+    if (!frames.empty()) write_stream(std::move(frames));
+  }
+
+  void write_stream(std::string text) {
+    event_stream& es = *m_events;
+    es.out = std::move(text);
+    es.writing = true;
+    m_stream.expires_after(m_server.options.read_timeout);  // a client that stops reading is dropped
+    auto done = [self = shared_from_this()](error_code ec, std::size_t) { self->on_stream_write(ec); };
+    if (es.chunked) {
+      asio::async_write(m_stream, http::make_chunk(asio::buffer(es.out)), std::move(done));
+    } else {
+      asio::async_write(m_stream, asio::buffer(es.out), std::move(done));
+    }
+  }
+
+  void on_stream_write(error_code ec) {
+    m_events->writing = false;
+    if (ec) return end_stream(false);
+    pump();
+  }
+
+  // Ends the stream: gracefully (the last chunk, then close) or at once.
+  void end_stream(bool graceful) {
+    event_stream& es = *m_events;
+    if (es.ended) return;
+    es.ended = true;
+    m_server.handler.events().unsubscribe(es.listener);
+    es.heartbeat.cancel();
+    es.queue.clear();
+    if (!graceful || !es.chunked || es.writing) return close();
+    es.writing = true;
+    m_stream.expires_after(m_server.options.read_timeout);
+    asio::async_write(m_stream, http::make_chunk_last(),
+                      [self = shared_from_this()](error_code, std::size_t) { self->close(); });
+  }
+
+  // Reads (and drops) what the client sends, to notice at once when it goes away.
+  void watch_client() {
+    m_stream.socket().async_read_some(asio::buffer(m_events->sink), [self = shared_from_this()](error_code ec, std::size_t) {
+      if (self->m_events->ended) return;
+      if (ec) return self->end_stream(false);
+      self->watch_client();
+    });
+  }
+
+  void arm_heartbeat() {
+    m_events->heartbeat.expires_after(m_server.options.sse_heartbeat);
+    m_events->heartbeat.async_wait([self = shared_from_this()](error_code ec) {
+      event_stream& es = *self->m_events;
+      if (ec || es.ended) return;
+      if (!es.writing) self->write_stream(": keep-alive\n\n");
+      self->arm_heartbeat();
+    });
+  }
+
   http_server::impl& m_server;
   beast::tcp_stream m_stream;
   beast::flat_buffer m_buffer;
@@ -213,6 +389,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
   bool m_busy = false;
   std::size_t m_lingered = 0;
   std::array<char, 16 * 1024> m_discard{};
+  std::unique_ptr<event_stream> m_events;  // set while the connection is an event stream
 };
 
 }  // namespace detail

@@ -6,9 +6,14 @@
 // its answer posted back to the connection, so up to `blocking_threads` writes can share a commit
 // while the io threads keep serving reads.
 //
+// GET /api/events is answered with a text/event-stream that stays open: the outbox from the
+// resume point, then every event as the notifier announces it (api.events()), written as the
+// client reads; see docs/api-events.md.
+//
 // Lifecycle: start() binds and starts the threads; stop() stops accepting, closes idle
-// keep-alive connections, lets every request already read finish and be answered, joins the
-// threads and returns. The destructor stops. start/stop/port are for one controlling thread.
+// keep-alive connections, lets every request already read finish and be answered, ends every
+// event stream, joins the threads and returns. The destructor stops. start/stop/port are for one
+// controlling thread.
 #pragma once
 
 #include <chrono>
@@ -29,6 +34,12 @@ struct http_options {
   std::uint64_t body_limit = std::uint64_t{1} << 20;  // larger: 413
   std::uint32_t header_limit = 8 * 1024;              // larger: 431
   std::chrono::milliseconds read_timeout{10'000};     // a request (or a response) slower than this: dropped
+  // GET /api/events: a comment line after this long without an event, and the most bytes of
+  // live events one stream may have waiting for a slow client before it is dropped (the client
+  // resumes with Last-Event-ID; nothing is lost, the outbox keeps every event).
+  std::chrono::milliseconds sse_heartbeat{15'000};
+  std::size_t sse_queue_bytes = std::size_t{1} << 20;
+  std::size_t sse_send_buffer = 0;  // SO_SNDBUF of a stream's socket; 0: the system's (autotuned, up to MiBs)
 };
 
 class http_server {

@@ -13,6 +13,7 @@ namespace agentos::runtime::keys {
 // Records in kv::table::meta.
 inline constexpr std::string_view active_policy = "active_policy";
 inline constexpr std::string_view next_task = "next_task";
+inline constexpr std::string_view next_webhook = "next_webhook";
 
 // `value \0`: the prefix of every index entry (by_state, by_assignee, by_project) for `value`,
 // and of a task's artifacts and reviews.
@@ -37,6 +38,11 @@ inline std::int64_t due_instant(std::string_view key) {
 // artifacts: `task \0 kind \0 be32(version)`.
 inline std::string artifact(std::string_view task, std::string_view kind, std::uint32_t version) {
   return prefix(task).append(kind).append(1, '\0').append(kv::be32(version));
+}
+
+// deliveries: `subscription \0 be64(n)`, n counting from 1 per subscription.
+inline std::string delivery(std::string_view subscription, std::uint64_t n) {
+  return prefix(subscription).append(kv::be64(n));
 }
 
 }  // namespace agentos::runtime::keys

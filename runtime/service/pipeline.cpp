@@ -31,15 +31,19 @@ std::string_view to_string(outcome_status s) {
 }
 
 
-namespace {
-
-outcome make(outcome_status s, std::string code, std::string message, json body = json::object()) {
+outcome make_outcome(outcome_status status, std::string code, std::string message, json body) {
   outcome o;
-  o.status = s;
+  o.status = status;
   o.code = std::move(code);
   o.message = std::move(message);
   o.body = std::move(body);
   return o;
+}
+
+namespace {
+
+outcome make(outcome_status s, std::string code, std::string message, json body = json::object()) {
+  return make_outcome(s, std::move(code), std::move(message), std::move(body));
 }
 
 bool valid_id(std::string_view id) {
@@ -1078,12 +1082,13 @@ result<outcome> apply(kv::writer& w, policy_context& p, audit_head& head, const 
           return apply_escalate(w, p, head, o);
         } else if constexpr (std::is_same_v<T, register_agent_op>) {
           return apply_register(w, p, head, o);
+        } else if constexpr (std::is_same_v<T, issue_token_op>) {
+          return apply_issue_token(w, p, head, o);
+        } else if constexpr (std::is_same_v<T, protocol_denial_op>) {
+          return apply_protocol_denial(w, p, head, o);
         } else {
-          if constexpr (std::is_same_v<T, issue_token_op>) {
-            return apply_issue_token(w, p, head, o);
-          } else {
-            return apply_protocol_denial(w, p, head, o);
-          }
+          static_assert(std::is_same_v<T, record_op>);
+          return o.write(w);
         }
       },
       op);

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -101,9 +102,6 @@ struct protocol_denial_op {
   json input = json::object();   // what was received, e.g. {"size", "sha256"}
 };
 
-using operation =
-    std::variant<create_op, transition_op, escalate_op, register_agent_op, issue_token_op, protocol_denial_op>;
-
 enum class outcome_status : std::uint8_t {
   applied,    // committed (for a transition: allowed and written)
   denied,     // the graph denied it: the task is unchanged, the denial is audited
@@ -141,6 +139,21 @@ struct outcome {
 
 // Moves outcome::brief and audit_seq into the body, and a denial's decision.
 void finish_body(outcome& o);
+
+[[nodiscard]] outcome make_outcome(outcome_status status, std::string code, std::string message,
+                                   json body = json::object());
+
+// A write to the store's service records outside the task lifecycle (webhook subscriptions and
+// their delivery log): the writer runs `write` in a nested transaction of its group commit, so it
+// is durable once acknowledged. An acknowledged outcome commits, any other aborts what it wrote;
+// a store_error fails it. It may run again if the batch is retried, so it must only read and
+// write through `w`.
+struct record_op {
+  std::function<result<outcome>(kv::writer& w)> write;
+};
+
+using operation = std::variant<create_op, transition_op, escalate_op, register_agent_op, issue_token_op,
+                               protocol_denial_op, record_op>;
 
 struct pipeline_limits {
   std::size_t max_artifact_bytes = std::size_t{1} << 20;

@@ -1,6 +1,7 @@
 #include "runtime/service/store.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -79,6 +80,20 @@ struct task_store::impl {
     counters.batch_sizes[bucket] += 1;
   }
 
+  // The last committed outbox seq, and the wait for it to move (task_store::wait_outbox).
+  std::atomic<std::uint64_t> outbox_head{0};
+  mutable std::mutex outbox_mutex;
+  mutable std::condition_variable_any outbox_moved;
+
+  void publish_outbox(std::uint64_t seq) {
+    if (seq == outbox_head.load()) return;
+    {
+      std::lock_guard lock(outbox_mutex);
+      outbox_head.store(seq);
+    }
+    outbox_moved.notify_all();
+  }
+
   impl(env e, lmdb_tables t, store_options o) : environment(std::move(e)), tables(t), options(std::move(o)) {}
 
   template <class F>
@@ -125,6 +140,7 @@ struct task_store::impl {
       std::optional<store_error> whole = try_batch(batch);
       if (!whole) {
         count_commit(batch.size());
+        publish_outbox(head.next_outbox - 1);
         return;
       }
       head = saved;
@@ -311,6 +327,7 @@ result<std::unique_ptr<task_store>> task_store::open(const fs::path& dir, std::o
     }
   }
   p->publish();
+  p->outbox_head = p->head.next_outbox - 1;
   impl* raw = p.get();
   p->writer = std::thread([raw] { raw->run(); });
   return std::unique_ptr<task_store>(new task_store(std::move(p)));
@@ -465,6 +482,19 @@ result<std::vector<json>> task_store::outbox(std::uint64_t after, std::size_t li
     if (!s) return std::move(s).error();
     return out;
   });
+}
+
+std::uint64_t task_store::outbox_head() const { return m->outbox_head.load(); }
+
+std::uint64_t task_store::wait_outbox(std::uint64_t after, std::chrono::steady_clock::time_point until,
+                                      std::stop_token stop) const {
+  std::unique_lock lock(m->outbox_mutex);
+  m->outbox_moved.wait_until(lock, stop, until, [&] { return m->outbox_head.load() > after; });
+  return m->outbox_head.load();
+}
+
+result<void> task_store::read_records(const std::function<result<void>(kv::reader&)>& fn) const {
+  return m->read([&](lmdb_kv& r) { return fn(r); });
 }
 
 result<std::vector<json>> task_store::agents() const {

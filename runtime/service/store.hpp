@@ -26,6 +26,7 @@
 #include <future>
 #include <memory>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -110,11 +111,22 @@ class task_store {
                                                       std::uint32_t version) const;
   result<std::vector<json>> reviews(std::string_view task_id) const;
   result<std::vector<json>> outbox(std::uint64_t after, std::size_t limit) const;
+  // The seq of the last outbox event committed (0: none yet). The writer raises it after each
+  // commit that appended events, so a reader of outbox(after, ...) for after < outbox_head()
+  // finds them.
+  [[nodiscard]] std::uint64_t outbox_head() const;
+  // Blocks until outbox_head() > after, `until` passes or `stop` is requested; returns
+  // outbox_head(). Lets a notifier follow the outbox without polling the disk.
+  std::uint64_t wait_outbox(std::uint64_t after, std::chrono::steady_clock::time_point until,
+                            std::stop_token stop = {}) const;
   result<std::vector<json>> agents() const;
   result<std::optional<json>> agent(std::string_view id) const;
   result<std::vector<issued_token>> tokens() const;
   // How many tasks are in each state (a scan of the by_state index: linear in the tasks).
   result<std::vector<std::pair<std::string, std::uint64_t>>> count_by_state() const;
+  // Runs `fn` in a read transaction: reads of service records outside the task pipeline
+  // (webhook subscriptions and their delivery log; written with a record_op).
+  result<void> read_records(const std::function<result<void>(kv::reader&)>& fn) const;
   result<verify_report> verify(const std::function<void(std::uint64_t)>& progress = {}) const;
   result<check_report> check(const std::function<void(std::uint64_t)>& progress = {}) const;
   result<store_stat> stat() const;

@@ -32,8 +32,11 @@ enum class table : std::uint8_t {
   policies,        // policy version -> { sources, activated } (JSON)
   tokens,          // sha256 hex of an issued bearer token -> { agent, token_id, created_at } (JSON)
   tokens_by_agent, // agent id \0 sha256 hex -> "" (what a rotation revokes)
+  webhooks,        // subscription id -> subscription with its delivery cursor (JSON)
+  deliveries,      // subscription id \0 be64(n) -> one delivery attempt (JSON)
+  // a new table goes above this line
 };
-inline constexpr std::size_t table_count = 16;
+inline constexpr std::size_t table_count = static_cast<std::size_t>(table::deliveries) + 1;
 
 [[nodiscard]] std::string_view name(table t);
 

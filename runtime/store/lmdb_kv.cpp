@@ -21,6 +21,8 @@ std::string_view name(table t) {
     case table::policies: return "policies";
     case table::tokens: return "tokens";
     case table::tokens_by_agent: return "tokens_by_agent";
+    case table::webhooks: return "webhooks";
+    case table::deliveries: return "deliveries";
   }
   return "?";
 }

@@ -123,9 +123,10 @@ class Http : public ::testing::Test {
     serve_with({});
   }
 
-  // (Re)starts the server over the same store with an API built from the token file and
-  // `options` (the fixture's clock unless options.clock is set).
-  void serve_with(api_options options) {
+  // (Re)starts the server (on an ephemeral port, with `http`'s other settings) over the same
+  // store with an API built from the token file and `options` (the fixture's clock unless
+  // options.clock is set).
+  void serve_with(api_options options, http_options http = {}) {
     if (m_server) m_server->stop();
     m_server.reset();
     std::string error;
@@ -134,7 +135,6 @@ class Http : public ::testing::Test {
     EXPECT_EQ(tokens->size(), 5u);
     if (!options.clock) options.clock = [this] { return clock(); };
     m_api = std::make_unique<api>(*m_store, std::move(*tokens), std::move(options));
-    http_options http;
     http.port = 0;
     m_server = std::make_unique<http_server>(*m_api, http);
     const std::string failed = m_server->start();

@@ -1,10 +1,12 @@
 // `agentos serve`: the operator API over HTTP (docs/api.md) on a data directory. Opens the store
 // with the policy made active, loads the bearer tokens, listens, prints the URL, and on SIGTERM
 // or SIGINT stops gracefully: no new connections, in-flight requests answered, the store closed
-// (its writer finishes the queued work) before exit 0.
+// (its writer finishes the queued work) before exit 0. --webhooks creates or updates webhook
+// subscriptions from a file before serving.
 #include <pthread.h>
 #include <signal.h>
 
+#include <chrono>
 #include <iostream>
 #include <memory>
 
@@ -25,6 +27,7 @@ struct serve_options {
   std::string public_url;       // the callback URL's base in briefs; default http://HOST:PORT
   std::string signing_secrets;  // {"<actor id>": "<secret>"}: HMAC keys of signed callbacks
   bool require_signatures = false;
+  std::string webhooks;
 };
 
 // "HOST:PORT" or "[V6]:PORT".
@@ -53,6 +56,14 @@ int run_serve(const serve_options& o) {
   if (!tokens) {
     print_error("cli.io", "--tokens: " + error);
     return exit_usage;
+  }
+  std::optional<std::vector<runtime::webhook_spec>> webhooks;
+  if (!o.webhooks.empty()) {
+    webhooks = runtime::load_webhooks_file(o.webhooks, error);
+    if (!webhooks) {
+      print_error("cli.io", "--webhooks: " + error);
+      return exit_usage;
+    }
   }
 
   // Block the signals before any thread starts, so every thread inherits the mask and only
@@ -95,6 +106,14 @@ int run_serve(const serve_options& o) {
   api_options.policy_entry = o.policy;  // POST /api/policy/reload reads this file (and its imports) again
   api_options.executor = std::move(executor);
   runtime::api api(*store, std::move(*tokens), std::move(api_options));
+  if (webhooks) {
+    const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch()).count();
+    if (auto configured = api.webhooks().configure(*webhooks, now); !configured) {
+      print_error("serve.webhooks", configured.error().message);
+      return exit_usage;
+    }
+  }
   runtime::http_server server(api, http);
   if (const std::string failed = server.start(); !failed.empty()) {
     print_error("serve.listen", failed);
@@ -111,7 +130,8 @@ int run_serve(const serve_options& o) {
   sigwait(&signals, &signal);
   std::cerr << "agentos: " << (signal == SIGTERM ? "SIGTERM" : "SIGINT") << ": stopping\n";
   server.stop();
-  store.reset();
+  // Leaving closes, in this order, the server, the api (its outbox notifier and webhook workers,
+  // which use the store) and then the store (its writer finishes the queued work).
   return exit_ok;
 }
 
@@ -132,6 +152,9 @@ void register_serve(CLI::App& app, command_result& result) {
                   "A JSON file {\"<actor id>\": \"<secret>\", ...}: HMAC-SHA256 keys for signed executor callbacks");
   cmd->add_flag("--require-signatures", o->require_signatures,
                 "Refuse executor callbacks that are not signed (needs --signing-secrets)");
+  cmd->add_option("--webhooks", o->webhooks,
+                  "A JSON file [{\"id\", \"url\", \"secret\", \"events\"?}, ...] of webhooks to create or update "
+                  "(docs/api-events.md)");
   cmd->footer("Exit status: 0 after a graceful stop (SIGTERM, SIGINT); 1 for a policy with errors; 2 otherwise.");
   cmd->callback([o, &result] { result.exit_code = run_serve(*o); });
 }
