@@ -310,6 +310,7 @@ api::api(task_store& store, bearer_tokens tokens, api_options options)
   add_agent_routes(m->routes);
   add_policy_routes(m->routes);
   add_metrics_routes(m->routes);
+  add_openapi_routes(m->routes);
   m->executor = add_executor_routes(m->routes, std::move(options.executor));
   std::vector<std::pair<std::string, std::string>> labels;
   for (const auto& r : m->routes) {
@@ -325,7 +326,7 @@ void api::default_public_base_url(std::string url) { api_detail::default_public_
 
 std::vector<route_info> api::routes() const {
   std::vector<route_info> out;
-  for (const auto& r : m->routes) out.push_back({r.method, r.pattern, r.authenticated});
+  for (const auto& r : m->routes) out.push_back({r.method, r.pattern, r.authenticated, r.idempotent});
   return out;
 }
 
