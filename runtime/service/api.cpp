@@ -330,6 +330,7 @@ api::api(task_store& store, bearer_tokens tokens, api_options options)
   add_policy_routes(m->routes);
   add_metrics_routes(m->routes);
   add_event_routes(m->routes);
+  add_openapi_routes(m->routes);
   m->executor = add_executor_routes(m->routes, std::move(options.executor));
   std::vector<std::pair<std::string, std::string>> labels;
   for (const auto& r : m->routes) {
@@ -347,7 +348,7 @@ webhook_dispatcher& api::webhooks() const { return *m->webhooks; }
 
 std::vector<route_info> api::routes() const {
   std::vector<route_info> out;
-  for (const auto& r : m->routes) out.push_back({r.method, r.pattern, r.authenticated});
+  for (const auto& r : m->routes) out.push_back({r.method, r.pattern, r.authenticated, r.idempotent});
   return out;
 }
 

@@ -55,6 +55,7 @@ struct route_info {
   std::string method;
   std::string pattern;
   bool authenticated = true;
+  bool idempotent = false;  // takes an Idempotency-Key (docs/api-ops.md, "Idempotency")
 };
 
 struct api_limits {

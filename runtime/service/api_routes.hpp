@@ -76,6 +76,9 @@ void add_ops_routes(route_table& routes);
 void add_agent_routes(route_table& routes);
 void add_policy_routes(route_table& routes);
 void add_metrics_routes(route_table& routes);
+void add_openapi_routes(route_table& routes);
+// docs/openapi.json as the build embedded it (a generated source, runtime/CMakeLists.txt).
+[[nodiscard]] std::string_view openapi_document();
 // The executor protocol's routes keep their own state (settings, callback URL, replay memory).
 struct executor_state;
 std::shared_ptr<executor_state> add_executor_routes(route_table& routes, executor_settings settings);
