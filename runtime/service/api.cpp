@@ -172,6 +172,15 @@ std::optional<std::uint64_t> parse_count(std::string_view s) {
   return n;
 }
 
+api_response json_text(unsigned status, std::string text) {
+  api_response r;
+  r.status = status;
+  r.content_type = "application/json";
+  r.text = std::move(text);
+  r.text.push_back('\n');
+  return r;
+}
+
 api_response store_failure(const store_error& e) {
   return api_error(503, "store." + std::string(to_string(e.code)), e.message);
 }

@@ -98,6 +98,8 @@ void add_event_routes(route_table& routes);  // the event stream and webhooks (a
 [[nodiscard]] std::optional<api_response> only_fields(const json& body, std::initializer_list<std::string_view> known);
 // `?limit=` into `out` (the default when absent), or the 400 for a bad one.
 [[nodiscard]] std::optional<api_response> list_limit(const call& c, const api_limits& limits, std::size_t& out);
+// A response whose body is JSON text already written (sent as is, with a newline).
+[[nodiscard]] api_response json_text(unsigned status, std::string text);
 // A non-negative decimal count, or nullopt.
 [[nodiscard]] std::optional<std::uint64_t> parse_count(std::string_view s);
 // Optional body fields: absent or null leaves `out` empty; the wrong type is a 400.

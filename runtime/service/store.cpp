@@ -400,6 +400,20 @@ result<std::optional<json>> task_store::task(std::string_view id) const {
   });
 }
 
+result<std::optional<std::string>> task_store::task_json(std::string_view id) const {
+  return m->read([&](lmdb_kv& r) -> result<std::optional<std::string>> {
+    auto raw = r.get(table::tasks, id);
+    if (!raw) return std::move(raw).error();
+    if (!*raw) return std::optional<std::string>{};
+    auto t = decode_task(**raw);
+    if (!t) return store_error{store_errc::corrupt, 0, "tasks/" + std::string(id) + ": malformed record"};
+    std::string out;
+    out.reserve(raw->value().size() * 2);
+    append_task_json(out, *t);
+    return std::optional<std::string>{std::move(out)};
+  });
+}
+
 result<std::vector<json>> task_store::tasks(const task_filter& f) const {
   return m->read([&](lmdb_kv& r) -> result<std::vector<json>> {
     // Drive the scan from the most selective index given; check the other filters per task. Every

@@ -104,6 +104,8 @@ class task_store {
   outcome apply(operation op) { return submit(std::move(op)).get(); }
 
   result<std::optional<json>> task(std::string_view id) const;
+  // The same record as JSON text, written without building a json value (the API's GET).
+  result<std::optional<std::string>> task_json(std::string_view id) const;
   result<std::vector<json>> tasks(const task_filter& f) const;
   result<std::vector<audit_entry>> audit(const audit_filter& f) const;
   result<std::vector<json>> artifacts(std::string_view task_id) const;

@@ -206,23 +206,56 @@ void append_request_task_json(std::string& out, const task_record& t) {
   out.push_back('}');
 }
 
+namespace {
+
+using engine::append_json_string;
+
+void append_string_array(std::string& out, const std::vector<std::string>& items) {
+  out.push_back('[');
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i) out.push_back(',');
+    append_json_string(out, items[i]);
+  }
+  out.push_back(']');
+}
+
+}  // namespace
+
+void append_task_json(std::string& out, const task_record& t) {
+  using engine::append_json_string;
+  // Keys in the order nlohmann::json keeps them (sorted), so both forms print alike.
+  out += "{\"artifacts\":{";
+  for (std::size_t i = 0; i < t.artifacts.size(); ++i) {
+    if (i) out.push_back(',');
+    append_json_string(out, t.artifacts[i].first);
+    out.push_back(':');
+    out += std::to_string(t.artifacts[i].second);
+  }
+  out += "},\"created_by\":";
+  append_json_string(out, t.created_by);
+  out += ",\"due_at\":";
+  out += t.due_at ? std::to_string(*t.due_at) : std::string("null");
+  out += ",\"escalations\":";
+  append_string_array(out, t.escalations);
+  out += ",\"id\":";
+  append_json_string(out, t.id);
+  out += ",\"intake\":";
+  out += t.intake.empty() ? std::string_view("{}") : std::string_view(t.intake);  // JSON text, written by the pipeline
+  out += ",\"policy\":";
+  append_json_string(out, t.policy);
+  out += ",\"task\":";
+  append_request_task_json(out, t);
+  out += ",\"updated_at\":" + std::to_string(t.updated_at);
+  out += ",\"version\":" + std::to_string(t.version);
+  out += ",\"visited\":";
+  append_string_array(out, t.visited);
+  out.push_back('}');
+}
+
 nlohmann::json to_json(const task_record& t) {
-  using nlohmann::json;
-  std::string task;
-  append_request_task_json(task, t);
-  json artifacts = json::object();
-  for (const auto& [k, v] : t.artifacts) artifacts[k] = v;
-  return {{"id", t.id},
-          {"version", t.version},
-          {"task", json::parse(task)},
-          {"created_by", t.created_by},
-          {"updated_at", t.updated_at},
-          {"policy", t.policy},
-          {"intake", json::parse(t.intake, nullptr, false)},
-          {"visited", t.visited},
-          {"escalations", t.escalations},
-          {"due_at", t.due_at ? json(*t.due_at) : json(nullptr)},
-          {"artifacts", std::move(artifacts)}};
+  std::string text;
+  append_task_json(text, t);
+  return nlohmann::json::parse(text);
 }
 
 }  // namespace agentos::runtime

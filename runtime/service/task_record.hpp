@@ -52,7 +52,9 @@ struct task_record {
 
 // The task as the engine's request JSON reads it ("task" in docs/cli.md's request shape).
 void append_request_task_json(std::string& out, const task_record& t);
-// Everything, for people and clients: {"id", "version", "task": {request shape}, ...}.
+// Everything, for people and clients: {"id", "version", "task": {request shape}, ...}, as JSON
+// text written directly (what GET /api/tasks/{id} sends) or as a value.
+void append_task_json(std::string& out, const task_record& t);
 [[nodiscard]] nlohmann::json to_json(const task_record& t);
 
 }  // namespace agentos::runtime
