@@ -85,6 +85,9 @@ std::optional<target> parse_target(std::string_view t) {
 
 // ---- authentication
 
+// The token of `Bearer <token>` (the scheme in any case), or "" when the header is not exactly
+// that: another scheme, no token, or more than one (a blank or a comma after the scheme; several
+// Authorization fields arrive joined by ", ", see http_server.cpp).
 std::string_view bearer_token(std::string_view header) {
   constexpr std::string_view scheme = "bearer ";
   if (header.size() <= scheme.size()) return {};
@@ -95,6 +98,7 @@ std::string_view bearer_token(std::string_view header) {
   std::string_view token = header.substr(scheme.size());
   while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
   while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
+  if (token.find_first_of(" \t,") != std::string_view::npos) return {};
   return token;
 }
 
@@ -154,6 +158,31 @@ bool matches(const std::vector<std::string>& pattern, const std::vector<std::str
   for (std::size_t i = 0; i < pattern.size(); ++i)
     if (pattern[i] != "{}" && pattern[i] != segments[i]) return false;
   return true;
+}
+
+// The JSON pointer of the first string (a value or a key) in `v` that holds U+0000, or nullopt.
+// Body strings become store keys and index entries (`value \0 id`), where a NUL would split them;
+// no field needs one. Recursion is bounded: parse_body checked the depth first.
+std::optional<std::string> nul_at(const json& v) {
+  auto escaped = [](const std::string& key) {  // RFC 6901: ~ is ~0, / is ~1
+    std::string out;
+    for (const char c : key) out += c == '~' ? "~0" : c == '/' ? "~1" : std::string(1, c);
+    return out;
+  };
+  if (v.is_string())
+    return v.get_ref<const std::string&>().find('\0') == std::string::npos ? std::nullopt
+                                                                             : std::optional<std::string>("");
+  if (v.is_object()) {
+    for (const auto& [key, value] : v.items()) {
+      const std::string here = "/" + escaped(key);
+      if (key.find('\0') != std::string::npos) return here;
+      if (auto inner = nul_at(value)) return here + *inner;
+    }
+  } else if (v.is_array()) {
+    for (std::size_t i = 0; i < v.size(); ++i)
+      if (auto inner = nul_at(v[i])) return "/" + std::to_string(i) + *inner;
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -220,6 +249,8 @@ std::optional<api_response> parse_body(std::string_view body, std::size_t max_de
   out = json::parse(body, nullptr, false);
   if (out.is_discarded()) return api_error(400, "request.malformed", "the body is not valid JSON");
   if (!out.is_object()) return api_error(400, "request.invalid", "the body must be a JSON object");
+  if (auto at = nul_at(out))
+    return api_error(400, "request.invalid", "a string holds U+0000 (NUL) at `" + *at + "`", {{"pointer", *at}});
   return std::nullopt;
 }
 
@@ -407,6 +438,7 @@ api_response api::dispatch(const api_request& request, std::size_t& route_index)
     if (!owner) {
       return api_error(401, "auth.unauthenticated",
                        request.authorization.empty() ? "an Authorization: Bearer <token> header is required"
+                       : token.empty()               ? "the Authorization header must be `Bearer <token>`, one token"
                                                      : "unknown token");
     }
     c.actor_id = *owner;

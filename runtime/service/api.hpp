@@ -62,6 +62,9 @@ struct api_limits {
   std::size_t max_json_depth = 64;
   std::size_t default_list_limit = 100;
   std::size_t max_list_limit = 10'000;
+  // A new task's fields (`task` of POST /api/tasks) as JSON. The task record is copied into every
+  // audit record of the task and kept in the writer's cache; long material goes in artifacts.
+  std::size_t max_task_bytes = 64 * 1024;
 };
 
 // The executor protocol's settings (docs/api-executor.md).

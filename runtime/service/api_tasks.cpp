@@ -39,6 +39,11 @@ api_response create_task(const services& s, const call& c) {
   const auto task = body.find("task");
   if (task == body.end() || !task->is_object())
     return api_error(400, "request.invalid", "`task` must be an object (the task's project, labels, attributes)");
+  if (const std::size_t size = task->dump().size(); size > s.limits.max_task_bytes)
+    return api_error(400, "task.too_large",
+                     "`task` is " + std::to_string(size) + " bytes of JSON; the limit is " +
+                         std::to_string(s.limits.max_task_bytes) + " (put long material in an artifact)",
+                     {{"size", size}, {"limit", s.limits.max_task_bytes}});
   op.task = *task;
   if (auto refused = require_member(s, c)) return *refused;
   op.actor = c.actor;

@@ -16,6 +16,14 @@ std::optional<bearer_tokens> bearer_tokens::from_json(const nlohmann::json& doc,
       error = "an empty token";
       return std::nullopt;
     }
+    // `Authorization: Bearer <token>` carries one token: blanks, commas and control characters
+    // cannot be presented (the API refuses such a header), so such a token could never be used.
+    for (const char c : token) {
+      if (c == ' ' || c == ',' || static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+        error = "a token with a blank, a comma or a control character (it could not be presented)";
+        return std::nullopt;
+      }
+    }
     if (!actor.is_string() || actor.get<std::string>().empty()) {
       error = "the owner of a token must be a non-empty actor id";
       return std::nullopt;

@@ -17,8 +17,9 @@ namespace agentos::runtime {
 
 class bearer_tokens {
  public:
-  // From {"<token>": "<actor id>", ...}. A malformed document (not an object, an empty token, an
-  // actor that is not a non-empty string) gives nullopt, with why in `error`.
+  // From {"<token>": "<actor id>", ...}. A malformed document (not an object, an empty token, a
+  // token with a blank, a comma or a control character, an actor that is not a non-empty string)
+  // gives nullopt, with why in `error`.
   static std::optional<bearer_tokens> from_json(const nlohmann::json& doc, std::string& error);
   // Reads and parses a tokens file (the same JSON object).
   static std::optional<bearer_tokens> load(const std::filesystem::path& file, std::string& error);

@@ -141,9 +141,18 @@ class http_session : public std::enable_shared_from_this<http_session> {
       const auto it = req.find(name);
       return it == req.end() ? std::string_view() : std::string_view(it->value().data(), it->value().size());
     };
+    std::string_view authorization = header(http::field::authorization);
+    if (req.count(http::field::authorization) > 1) {
+      // Several fields are one value joined by commas (RFC 9110, 5.3), which is never one bearer
+      // token: the API refuses it (401) rather than acting for whichever token came first.
+      m_authorization.clear();
+      for (auto [it, end] = req.equal_range(http::field::authorization); it != end; ++it)
+        m_authorization.append(m_authorization.empty() ? "" : ", ").append(it->value().data(), it->value().size());
+      authorization = m_authorization;
+    }
     api_request request{std::string_view(req.method_string().data(), req.method_string().size()),
                               std::string_view(req.target().data(), req.target().size()),
-                              header(http::field::authorization),
+                              authorization,
                               req.body(),
                               header("X-Agentos-Timestamp"),
                               header("X-Agentos-Signature")};
@@ -386,6 +395,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
   beast::flat_buffer m_buffer;
   std::optional<http::request_parser<http::string_body>> m_parser;
   http::response<http::string_body> m_response;
+  std::string m_authorization;  // several Authorization fields joined, for the request being handled
   bool m_busy = false;
   std::size_t m_lingered = 0;
   std::array<char, 16 * 1024> m_discard{};

@@ -460,6 +460,8 @@ result<outcome> apply_create(kv::writer& w, policy_context& p, audit_head& head,
     if (key == "project") {
       if (!value.is_string()) return make(outcome_status::invalid, "request.invalid", "/task/project: expected a string");
       rec.project = value.get<std::string>();
+      if (rec.project.find('\0') != std::string::npos)  // the index entry is `project \0 id`
+        return make(outcome_status::invalid, "request.invalid", "/task/project: a project name cannot hold U+0000 (NUL)");
     } else if (key == "labels") {
       if (!value.is_array()) return make(outcome_status::invalid, "request.invalid", "/task/labels: expected an array of strings");
       for (const auto& l : value) {

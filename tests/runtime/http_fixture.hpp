@@ -50,6 +50,7 @@ struct reply {
   json body;
   std::string error;  // the client's error when status is 0
   std::map<std::string, std::string> headers = {};  // the response's, by name as sent
+  std::string text = {};  // the body as received (`body` is it parsed, when it is JSON)
 };
 
 inline reply call(std::uint16_t port, http::verb method, const std::string& target, const std::string& body = {},
@@ -63,7 +64,7 @@ inline reply call(std::uint16_t port, http::verb method, const std::string& targ
   req.set(http::field::host, "127.0.0.1");
   if (!token.empty()) req.set(http::field::authorization, "Bearer " + token);
   if (!body.empty()) req.set(http::field::content_type, "application/json");
-  for (const auto& [name, value] : headers) req.set(name, value);
+  for (const auto& [name, value] : headers) req.insert(name, value);  // a header may be sent twice
   req.body() = body;
   req.prepare_payload();
   http::write(stream, req, ec);  // the server may refuse a body part way (413): read its answer anyway
@@ -75,6 +76,7 @@ inline reply call(std::uint16_t port, http::verb method, const std::string& targ
   const auto& res = parser.get();
   reply out{res.result_int(), json::parse(res.body(), nullptr, false), {}};
   for (const auto& f : res) out.headers[std::string(f.name_string())] = std::string(f.value());
+  out.text = res.body();
   return out;
 }
 

@@ -1,0 +1,77 @@
+# Sourced by the ctest scripts that drive the real `agentos serve` binary (slow_clients.sh,
+# demo_test.sh). Not executable on its own.
+#
+#   start_server AGENTOS POLICY DIR TOKENS   starts `agentos serve` on an ephemeral loopback port
+#                                            over DIR/data; sets SERVER_PID and SERVER_URL
+#   stop_server                              SIGTERM; fails unless the server exits 0 within 20 s
+#   kill_server                              for an EXIT trap: SIGKILL to a server still running
+#
+# The server's output goes to DIR/serve.out and DIR/serve.err, shown when something fails.
+
+SERVER_PID=
+SERVER_URL=
+SERVER_DIR=
+
+server_logs() {
+  echo "--- agentos serve: stdout" >&2
+  cat "$SERVER_DIR/serve.out" >&2 || true
+  echo "--- agentos serve: stderr" >&2
+  cat "$SERVER_DIR/serve.err" >&2 || true
+}
+
+start_server() {
+  local agentos=$1 policy=$2 dir=$3 tokens=$4
+  SERVER_DIR=$dir
+  "$agentos" serve --policy "$policy" --data "$dir/data" --listen 127.0.0.1:0 --tokens "$tokens" \
+    > "$dir/serve.out" 2> "$dir/serve.err" &
+  SERVER_PID=$!
+  # The server prints `agentos: serving DIR on http://HOST:PORT (...)` once it listens.
+  for _ in $(seq 1 300); do
+    SERVER_URL=$(sed -n 's|^agentos: serving .* on \(http://[^ ]*\) (.*|\1|p' "$dir/serve.out")
+    [ -n "$SERVER_URL" ] && return 0
+    if ! kill -0 "$SERVER_PID" 2> /dev/null; then
+      echo "agentos serve exited before it listened" >&2
+      server_logs
+      SERVER_PID=
+      return 1
+    fi
+    sleep 0.1
+  done
+  echo "agentos serve did not print its URL within 30 s" >&2
+  server_logs
+  return 1
+}
+
+stop_server() {
+  [ -n "$SERVER_PID" ] || return 0
+  local pid=$SERVER_PID
+  SERVER_PID=
+  kill -TERM "$pid"
+  for _ in $(seq 1 200); do
+    kill -0 "$pid" 2> /dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$pid" 2> /dev/null; then
+    echo "agentos serve did not stop within 20 s of SIGTERM" >&2
+    kill -KILL "$pid"
+    wait "$pid" || true
+    server_logs
+    return 1
+  fi
+  local code=0
+  wait "$pid" || code=$?
+  if [ "$code" -ne 0 ]; then
+    echo "agentos serve exited $code after SIGTERM (expected 0)" >&2
+    server_logs
+    return 1
+  fi
+}
+
+# For an EXIT trap: stops a server still running (a failed test) without judging its exit.
+kill_server() {
+  if [ -n "$SERVER_PID" ]; then
+    kill -KILL "$SERVER_PID" 2> /dev/null || true
+    wait "$SERVER_PID" 2> /dev/null || true
+    SERVER_PID=
+  fi
+}
