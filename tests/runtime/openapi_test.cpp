@@ -8,7 +8,8 @@
 //       handled (not the router's 404 "no such route", nor 405), and a body field the route does
 //       not know is refused exactly where the schema says `additionalProperties: false`;
 //   (d) the server's real answers, in a scenario that calls every operation, have a documented
-//       status and match the documented schema.
+//       status and match the documented schema; the event stream (which never ends) by its status,
+//       headers and first frames, and what a webhook's receiver gets by the documented callback.
 #include <algorithm>
 #include <fstream>
 #include <iterator>
@@ -46,6 +47,11 @@ const json& request_schema(const json& op) {
 
 std::string upper(std::string s) {
   for (auto& c : s) c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
+  return s;
+}
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
   return s;
 }
 
@@ -135,7 +141,7 @@ std::string joined(const std::set<std::string>& names) {
 const std::set<std::string> schema_keywords = {
     "$ref",      "type",      "nullable",  "enum",    "properties", "required", "additionalProperties",
     "items",     "minimum",   "maximum",   "minLength", "maxLength", "pattern", "oneOf",
-    "anyOf",     "allOf",     "description", "default", "format",   "example"};
+    "anyOf",     "allOf",     "description", "default", "format",   "example", "minItems", "maxItems"};
 
 // Every schema keyword the validator does not know, anywhere in `schema`.
 void unknown_keywords(const json& schema, const std::string& where, std::set<std::string>& out) {
@@ -223,8 +229,12 @@ class validator {
         else if (extra == false) fail("`" + k + "` is not documented");
       }
     }
-    if (value.is_array() && schema.contains("items"))
-      for (std::size_t i = 0; i < value.size(); ++i) check(schema["items"], value[i], at + "/" + std::to_string(i), out);
+    if (value.is_array()) {
+      if (schema.contains("minItems") && value.size() < schema["minItems"].get<std::size_t>()) fail("too few items");
+      if (schema.contains("maxItems") && value.size() > schema["maxItems"].get<std::size_t>()) fail("too many items");
+      if (schema.contains("items"))
+        for (std::size_t i = 0; i < value.size(); ++i) check(schema["items"], value[i], at + "/" + std::to_string(i), out);
+    }
     if (schema.contains("allOf"))
       for (const auto& s : schema["allOf"]) check(s, value, at, out);
     for (const char* k : {"oneOf", "anyOf"}) {
@@ -427,12 +437,7 @@ class OpenApiAnswers : public OpenApi {
   reply exchange(const std::string& method, const std::string& pattern, const std::string& target, const json& body,
                  const std::string& token, const header_list& headers = {}) {
     const std::string name = method + " " + pattern;
-    const std::string lower = [&] {
-      std::string s = method;
-      for (auto& c : s) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-      return s;
-    }();
-    const json& found = child(child(child(m_doc, "paths"), pattern), lower);
+    const json& found = child(child(child(m_doc, "paths"), pattern), lower(method));
     const json* op = found.is_object() ? &found : nullptr;
     const reply r = call(port, http::string_to_verb(method), target, body.is_null() ? std::string() : body.dump(),
                          token, headers);
@@ -468,6 +473,54 @@ class OpenApiAnswers : public OpenApi {
 
   reply get_(const std::string& pattern, const std::string& target, const std::string& token = openclaw) {
     return exchange("GET", pattern, target, nullptr, token);
+  }
+
+  // A GET answered with an event stream, which never ends: reads only the status, the headers and
+  // the first `frames` events (within a bounded time), and checks them against the operation: the
+  // status and the Content-Type are documented, every header the response documents is sent and
+  // matches its schema, and each event's data matches the schema the media type names
+  // (x-event-data), its frame's id being the data's `seq` and its event name the data's `type`.
+  std::vector<sse_event> stream(const std::string& pattern, const std::string& target, const std::string& token,
+                                std::size_t frames, const std::string& last_event_id = {}) {
+    const std::string name = "GET " + pattern;
+    const json& op = child(child(child(m_doc, "paths"), pattern), "get");
+    sse_client c(port, target, token, last_event_id);
+    if (!c.read_header()) {
+      ADD_FAILURE() << name << " (" << target << "): no answer";
+      return {};
+    }
+    const std::string status = std::to_string(c.status);
+    if (!child(op, "responses").contains(status)) {
+      ADD_FAILURE() << name << " (" << target << ") answered " << status << ", which is not documented";
+      return {};
+    }
+    m_answered.insert(name + " " + status);
+    const json& response = deref(m_doc, op["responses"][status]);
+    const std::string type = c.headers["content-type"];
+    const json& media = child(child(response, "content"), type);
+    if (!media.is_object()) {
+      ADD_FAILURE() << name << " " << status << ": Content-Type " << type << " is not documented";
+      return {};
+    }
+    for (const auto& [header, spec] : child(response, "headers").items()) {
+      const auto sent = c.headers.find(lower(header));
+      if (sent == c.headers.end()) ADD_FAILURE() << name << " " << status << " documents " << header << ", not sent";
+      else
+        for (const auto& p : m_validator.check(child(deref(m_doc, spec), "schema"), sent->second))
+          ADD_FAILURE() << name << " " << status << " header " << header << ": " << p;
+    }
+    const json& data = child(media, "x-event-data");
+    EXPECT_TRUE(data.is_object()) << name << ": the stream's media type names no schema of its events (x-event-data)";
+    c.read_events(frames);
+    EXPECT_EQ(c.events.size(), frames) << name << " (" << target << "): fewer events than expected in time";
+    for (const auto& e : c.events) {
+      for (const auto& p : m_validator.check(data, e.data))
+        ADD_FAILURE() << name << " event " << e.id << ": " << p << "\n  in " << e.data.dump();
+      EXPECT_EQ(json(e.id), child(e.data, "seq")) << e.data.dump();
+      EXPECT_EQ(json(e.event), child(e.data, "type")) << e.data.dump();
+    }
+    c.disconnect();
+    return c.events;
   }
 
   validator m_validator{m_doc};
@@ -591,6 +644,73 @@ TEST_F(OpenApiAnswers, EveryOperationAnswersAsDocumented) {
   EXPECT_EQ(exchange("POST", reload, reload, {{"entry", "a.policy"}, {"files", {{"a.policy", "garbage"}}}}, alex).status,
             422u);
   EXPECT_EQ(exchange("POST", reload, reload, nullptr, claude).status, 403u);
+
+  // The event stream: every event so far, from the start; resumed with Last-Event-ID, which wins
+  // over ?after=; bad resume points.
+  const std::uint64_t head = m_store->outbox_head();
+  ASSERT_GE(head, 3u);
+  std::set<std::string> types;
+  for (const auto& e : stream("/api/events", "/api/events?after=0", claude, head)) types.insert(e.event);
+  EXPECT_EQ(types, (std::set<std::string>{"task.created", "task.escalated", "task.transitioned"}));
+  const auto resumed = stream("/api/events", "/api/events?after=0", claude, 1, std::to_string(head - 1));
+  ASSERT_EQ(resumed.size(), 1u);
+  EXPECT_EQ(resumed[0].id, head);
+  EXPECT_EQ(get_("/api/events", "/api/events?after=ten", claude).status, 400u);
+  EXPECT_EQ(exchange("GET", "/api/events", "/api/events", nullptr, claude, {{"Last-Event-ID", std::to_string(head + 1)}})
+                .status,
+            400u);
+  EXPECT_EQ(get_("/api/events", "/api/events", "").status, 401u);
+
+  // Webhooks (the operator's). The receiver answers the first delivery 500, then 200: the log
+  // holds a failed attempt and a delivered one, and what it received matches the callback.
+  receiver hook({500});
+  const json subscription = {{"id", "ops-hook"},
+                             {"url", "http://127.0.0.1:" + std::to_string(hook.port) + "/hook"},
+                             {"secret", "sixteen-bytes-or-more"},
+                             {"events", {"task.created"}},
+                             {"after", 0}};
+  EXPECT_EQ(exchange("POST", "/api/webhooks", "/api/webhooks", subscription, alex).status, 201u);
+  EXPECT_EQ(exchange("POST", "/api/webhooks", "/api/webhooks", subscription, alex).status, 409u);
+  EXPECT_EQ(exchange("POST", "/api/webhooks", "/api/webhooks", subscription, claude).status, 403u);
+  json https = subscription;
+  https["url"] = "https://example.com/hook";
+  EXPECT_EQ(exchange("POST", "/api/webhooks", "/api/webhooks", https, alex).status, 400u);
+  const json& delivery = child(child(child(child(child(m_doc, "paths"), "/api/webhooks"), "post"), "callbacks"), "delivery");
+  ASSERT_EQ(delivery.size(), 1u) << "POST /api/webhooks documents no `delivery` callback";
+  const json& deliver = child(delivery.begin().value(), "post");
+  const auto got = hook.wait_for(2);
+  ASSERT_GE(got.size(), 2u) << "the webhook's receiver got no retry";
+  for (const auto& r : got) {
+    const json& content = child(child(deliver, "requestBody"), "content");
+    EXPECT_TRUE(content.contains(r.headers.count("content-type") ? r.headers.at("content-type") : "<none>"));
+    for (const auto& p : m_validator.check(request_schema(deliver), json::parse(r.body, nullptr, false)))
+      ADD_FAILURE() << "a delivery's body: " << p << "\n  in " << r.body;
+    for (const json* h : parameters(m_doc, deliver, "header")) {
+      const auto sent = r.headers.find(lower(h->value("name", "")));
+      if (sent == r.headers.end()) ADD_FAILURE() << "a delivery lacks " << h->value("name", "");
+      else
+        for (const auto& p : m_validator.check(child(*h, "schema"), sent->second))
+          ADD_FAILURE() << "a delivery's " << h->value("name", "") << ": " << p;
+    }
+  }
+  const std::string wh = "/api/webhooks/ops-hook";
+  for (int i = 0; i < 500 && get(port, wh + "/deliveries", alex).body["deliveries"].size() < 2; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  const reply log = get_("/api/webhooks/{id}/deliveries", wh + "/deliveries", alex);
+  ASSERT_EQ(log.status, 200u);
+  ASSERT_GE(log.body["deliveries"].size(), 2u) << log.body.dump();
+  EXPECT_EQ(log.body["deliveries"][0]["result"], "failed");
+  EXPECT_EQ(log.body["deliveries"][1]["result"], "delivered");
+  EXPECT_EQ(get_("/api/webhooks/{id}/deliveries", wh + "/deliveries?after=1&limit=1", alex).body["deliveries"].size(), 1u);
+  EXPECT_EQ(get_("/api/webhooks/{id}/deliveries", wh + "/deliveries?after=first", alex).status, 400u);
+  EXPECT_EQ(get_("/api/webhooks/{id}/deliveries", "/api/webhooks/nope/deliveries", alex).status, 404u);
+  EXPECT_EQ(get_("/api/webhooks/{id}", wh, alex).status, 200u);
+  EXPECT_EQ(get_("/api/webhooks/{id}", "/api/webhooks/nope", alex).status, 404u);
+  EXPECT_EQ(get_("/api/webhooks", "/api/webhooks", alex).status, 200u);
+  EXPECT_EQ(get_("/api/webhooks", "/api/webhooks", claude).status, 403u);
+  EXPECT_EQ(exchange("DELETE", "/api/webhooks/{id}", wh, nullptr, alex, {{"Idempotency-Key", "k"}}).status, 400u);
+  EXPECT_EQ(exchange("DELETE", "/api/webhooks/{id}", wh, nullptr, alex).status, 200u);
+  EXPECT_EQ(exchange("DELETE", "/api/webhooks/{id}", wh, nullptr, alex).status, 404u);
 
   // The audit log now holds every kind of record the scenario made.
   const reply audit = get_("/api/audit", "/api/audit?limit=1000");
