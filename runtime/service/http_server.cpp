@@ -14,6 +14,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -82,6 +83,7 @@ struct http_server::impl {
   http_options options;
   asio::io_context ioc;
   tcp::acceptor acceptor;
+  asio::steady_timer accept_pause{acceptor.get_executor()};  // after EMFILE (on_accept)
   std::vector<std::thread> threads;
   asio::thread_pool blocking;  // runs the requests that wait for the store's writer
   std::uint16_t bound_port = 0;
@@ -410,18 +412,34 @@ void http_server::impl::do_accept() {
 
 void http_server::impl::on_accept(error_code ec, tcp::socket socket) {
   if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;  // stop()
+  if (ec == asio::error::no_descriptors) {
+    // Out of file descriptors: accepting again at once would spin on the same error. Pause, so
+    // the connections that time out or finish give their descriptors back.
+    accept_pause.expires_after(std::chrono::milliseconds(100));
+    accept_pause.async_wait([this](error_code e) {
+      if (!e) do_accept();
+    });
+    return;
+  }
   if (!ec) {
     std::shared_ptr<http_session> s;
     {
       std::lock_guard lock(mutex);
       if (stopping) return;  // the socket closes as it goes out of scope
+      // Over the connection cap the newcomer is closed at once: the connections already open
+      // (slow ones are dropped by the read timeout) keep their descriptors and their service.
+      if (sessions.size() >= options.max_connections) {
+        error_code ignored;
+        socket.close(ignored);
+        do_accept();
+        return;
+      }
       s = std::make_shared<http_session>(*this, std::move(socket));
       sessions.emplace(s.get(), s);
     }
     s->run();
   }
-  // An accept error (too many open files, a connection reset before accept) ends only that
-  // connection; keep accepting.
+  // Another accept error (a connection reset before accept) ends only that connection.
   do_accept();
 }
 
@@ -478,6 +496,7 @@ void http_server::stop() {
   asio::post(m->acceptor.get_executor(), [this] {
     error_code ignored;
     m->acceptor.close(ignored);
+    m->accept_pause.cancel();
   });
   for (const auto& w : open)
     if (const auto s = w.lock()) s->stop();

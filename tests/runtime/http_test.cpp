@@ -195,3 +195,35 @@ TEST_F(Http, SlowClientIsDroppedWhileOthersAreServed) {
   EXPECT_EQ(total, 0u) << "the server answered an unfinished request";
   server.stop();
 }
+
+TEST_F(Http, ConnectionsOverTheCapAreClosedWhileTheOthersAreServed) {
+  http_options capped;
+  capped.max_connections = 2;
+  serve_with({}, capped);
+  const tcp::endpoint server(asio::ip::make_address("127.0.0.1"), port);
+  // Two keep-alive connections, each proven accepted by an answer on it.
+  asio::io_context ioc;
+  std::vector<beast::tcp_stream> held;
+  for (int i = 0; i < 2; ++i) {
+    held.emplace_back(ioc);
+    held.back().connect(server);
+    http::request<http::empty_body> req{http::verb::get, "/health", 11};
+    req.set(http::field::host, "127.0.0.1");
+    http::write(held.back(), req);
+    beast::flat_buffer buffer;
+    http::response<http::string_body> res;
+    http::read(held.back(), buffer, res);
+    ASSERT_EQ(res.result_int(), 200u);
+  }
+  // A third is closed without an answer.
+  const reply refused = get(port, "/health", "");
+  EXPECT_EQ(refused.status, 0u) << refused.body.dump();
+  // Once one of the two goes, a newcomer is served again.
+  held.front().close();
+  reply served;
+  for (int attempt = 0; attempt < 100 && served.status == 0; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    served = get(port, "/health", "");
+  }
+  EXPECT_EQ(served.status, 200u) << served.error;
+}

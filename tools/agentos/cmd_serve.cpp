@@ -4,6 +4,7 @@
 // (its writer finishes the queued work) before exit 0. --webhooks creates or updates webhook
 // subscriptions from a file before serving.
 #include <pthread.h>
+#include <sys/resource.h>
 #include <signal.h>
 
 #include <chrono>
@@ -113,6 +114,17 @@ int run_serve(const serve_options& o) {
       print_error("serve.webhooks", configured.error().message);
       return exit_usage;
     }
+  }
+  // Raise the descriptor limit to what the system allows (as nginx's worker_rlimit_nofile does),
+  // and keep the connection cap under it with room for the store and the log.
+  if (rlimit nofile{}; getrlimit(RLIMIT_NOFILE, &nofile) == 0) {
+    if (nofile.rlim_cur < nofile.rlim_max) {
+      nofile.rlim_cur = nofile.rlim_max;
+      setrlimit(RLIMIT_NOFILE, &nofile);
+      getrlimit(RLIMIT_NOFILE, &nofile);
+    }
+    if (nofile.rlim_cur != RLIM_INFINITY && nofile.rlim_cur > 128)
+      http.max_connections = std::min<std::size_t>(http.max_connections, nofile.rlim_cur - 128);
   }
   runtime::http_server server(api, http);
   if (const std::string failed = server.start(); !failed.empty()) {
