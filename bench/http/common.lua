@@ -28,7 +28,12 @@ end
 ok, other = 0, 0
 
 function response(status, headers, body)
-  if status >= 200 and status < 300 then ok = ok + 1 else other = other + 1 end
+  if status >= 200 and status < 300 then
+    ok = ok + 1
+  else
+    other = other + 1
+    if other <= 3 then io.stderr:write("non-2xx answer " .. status .. ": " .. body:sub(1, 300) .. "\n") end
+  end
 end
 
 function done(summary, latency, requests)
