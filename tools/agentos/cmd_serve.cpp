@@ -8,6 +8,7 @@
 #include <signal.h>
 
 #include <chrono>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 
@@ -53,9 +54,13 @@ int run_serve(const serve_options& o) {
     return exit_usage;
   }
   std::string error;
-  auto tokens = runtime::bearer_tokens::load(o.tokens, error);
+  // Without --tokens, the data directory's tokens.json (what scripts/run.sh writes).
+  const std::string token_file = o.tokens.empty() ? (std::filesystem::path(o.data) / "tokens.json").string() : o.tokens;
+  auto tokens = runtime::bearer_tokens::load(token_file, error);
   if (!tokens) {
-    print_error("cli.io", "--tokens: " + error);
+    print_error("cli.io", "--tokens: " + error +
+                              (o.tokens.empty() ? " (give --tokens FILE, or create DATA/tokens.json: {\"<token>\": \"<actor id>\"})"
+                                                : ""));
     return exit_usage;
   }
   std::optional<std::vector<runtime::webhook_spec>> webhooks;
@@ -155,8 +160,8 @@ void register_serve(CLI::App& app, command_result& result) {
   cmd->add_option("--policy,-p", o->policy, "The policy to make active")->capture_default_str();
   add_data_option(*cmd, o->data);
   cmd->add_option("--listen,-l", o->listen, "HOST:PORT to listen on (port 0: any free port)")->capture_default_str();
-  cmd->add_option("--tokens", o->tokens, "A JSON file {\"<token>\": \"<actor id>\", ...} of the accepted bearer tokens")
-      ->required();
+  cmd->add_option("--tokens", o->tokens,
+                  "A JSON file {\"<token>\": \"<actor id>\", ...} of the accepted bearer tokens (default: DATA/tokens.json)");
   cmd->add_option("--public-url", o->public_url,
                   "The base URL executors reach this server at, for the callback URL in briefs (default: "
                   "http://HOST:PORT of --listen)");
