@@ -473,3 +473,11 @@ TEST_F(store_cli, every_store_command_has_help) {
 }
 
 }  // namespace
+
+TEST_F(store_cli, serve_without_a_tokens_file_says_where_it_looked) {
+  const auto r = run({"serve", "--listen", "127.0.0.1:0"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_TRUE(has(r.err, "agentos: error[cli.io]: --tokens: ")) << r.err;
+  EXPECT_TRUE(has(r.err, "tokens.json")) << r.err;
+  EXPECT_TRUE(has(r.err, "give --tokens FILE, or create DATA/tokens.json")) << r.err;
+}
