@@ -8,7 +8,7 @@
 # on what it wrote.
 #
 #   bench/http_load.sh [--build DIR] [--duration S] [--connections N] [--threads T]
-#                      [--tasks-per-thread N] [--dir DIR] [--keep]
+#                      [--tasks-per-thread N] [--dir DIR] [--keep] [--linger US]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
@@ -19,6 +19,7 @@ threads=2
 per_thread=2048
 parent="${TMPDIR:-/tmp}"
 keep=0
+linger=0
 
 usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
@@ -30,6 +31,7 @@ while [ $# -gt 0 ]; do
     --tasks-per-thread) per_thread="$2"; shift 2 ;;
     --dir) parent="$2"; shift 2 ;;
     --keep) keep=1; shift ;;
+    --linger) linger="$2"; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "http_load: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -51,7 +53,7 @@ cat > "$work/tokens.json" <<'JSON'
 {"tok-openclaw": "openclaw", "tok-claude": "claude", "tok-alex": "alex"}
 JSON
 "$agentos" serve --policy "$root/policies/agent-os.policy" --data "$work/var" --listen 127.0.0.1:0 \
-  --tokens "$work/tokens.json" > "$work/serve.log" 2>&1 &
+  --tokens "$work/tokens.json" --linger "$linger" > "$work/serve.log" 2>&1 &
 server=$!
 port=""
 for _ in $(seq 1 100); do
@@ -65,7 +67,7 @@ url="http://127.0.0.1:$port"
 export AGENTOS_BENCH_LUA="$here/http" AGENTOS_TASKS_PER_THREAD="$per_thread"
 
 tasks=$((threads * per_thread))
-echo "http_load: server $url, $tasks tasks, wrk -t$threads -c$connections -d${duration}s, $(nproc) cores"
+echo "http_load: server $url (linger ${linger} us), $tasks tasks, wrk -t$threads -c$connections -d${duration}s, $(nproc) cores"
 # Seeding through the API with curl (one process per step, keep-alive, 8 in parallel): create,
 # assign (openclaw, the intake role), start (claude, the assignee).
 seed() {

@@ -26,6 +26,7 @@ struct serve_options {
   std::string data = default_data_dir;
   std::string listen = "127.0.0.1:8080";
   std::string tokens;
+  long linger_us = 0;  // store_options::linger: off, as in the store
   std::string public_url;       // the callback URL's base in briefs; default http://HOST:PORT
   std::string signing_secrets;  // {"<actor id>": "<secret>"}: HMAC keys of signed callbacks
   bool require_signatures = false;
@@ -105,7 +106,13 @@ int run_serve(const serve_options& o) {
   executor.signatures.required = o.require_signatures;
 
   int code = exit_ok;
-  auto store = open_store(o.data, o.policy, store_access::write, code);
+  if (o.linger_us < 0 || o.linger_us > 100'000) {
+    print_error("cli.usage", "--linger: expected microseconds from 0 to 100000");
+    return exit_usage;
+  }
+  runtime::store_options store_options;
+  store_options.linger = std::chrono::microseconds(o.linger_us);
+  auto store = open_store(o.data, o.policy, store_access::write, code, store_options);
   if (!store) return code;
   const std::size_t token_count = tokens->size();
   runtime::api_options api_options;
@@ -162,6 +169,10 @@ void register_serve(CLI::App& app, command_result& result) {
   cmd->add_option("--listen,-l", o->listen, "HOST:PORT to listen on (port 0: any free port)")->capture_default_str();
   cmd->add_option("--tokens", o->tokens,
                   "A JSON file {\"<token>\": \"<actor id>\", ...} of the accepted bearer tokens (default: DATA/tokens.json)");
+  cmd->add_option("--linger", o->linger_us,
+                  "Microseconds the store's writer may wait for as many writes as its last commit held before "
+                  "committing (group commit; 0: off; docs/performance.md)")
+      ->capture_default_str();
   cmd->add_option("--public-url", o->public_url,
                   "The base URL executors reach this server at, for the callback URL in briefs (default: "
                   "http://HOST:PORT of --listen)");

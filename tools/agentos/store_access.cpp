@@ -43,7 +43,7 @@ int report_store_error(const runtime::store_error& e) {
 }
 
 std::unique_ptr<runtime::task_store> open_store(const std::string& data, const std::string& policy, store_access access,
-                                                int& exit_code) {
+                                                int& exit_code, const runtime::store_options& options) {
   exit_code = exit_usage;
   const fs::path dir(data);
   std::error_code ec;
@@ -80,7 +80,7 @@ std::unique_ptr<runtime::task_store> open_store(const std::string& data, const s
     }
   }
 
-  auto opened = runtime::task_store::open(dir, std::move(compiled));
+  auto opened = runtime::task_store::open(dir, std::move(compiled), options);
   if (!opened) {
     report_store_error(opened.error());
     return nullptr;

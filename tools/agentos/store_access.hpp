@@ -39,7 +39,7 @@ enum class store_access {
 // Opens the task store in `data`. On failure prints why and sets `exit_code` (1 for a policy
 // with errors, 2 otherwise) and returns null.
 std::unique_ptr<runtime::task_store> open_store(const std::string& data, const std::string& policy, store_access access,
-                                                int& exit_code);
+                                                int& exit_code, const runtime::store_options& options = {});
 
 // TIME: milliseconds since the epoch, or RFC 3339 (engine/units.hpp). Empty: the wall clock.
 std::optional<std::int64_t> parse_time(std::string_view text);
