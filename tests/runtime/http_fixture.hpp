@@ -77,10 +77,14 @@ inline reply call(std::uint16_t port, http::verb method, const std::string& targ
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
   parser.body_limit(std::uint64_t{64} << 20);
-  http::read(stream, buffer, parser, ec);
+  http::read_header(stream, buffer, parser, ec);
+  if (ec) return {0, {}, "read: " + ec.message()};
+  // An event stream (GET /api/events) never ends: answer with its status and headers only.
+  const bool stream_body = parser.get()[http::field::content_type].starts_with("text/event-stream");
+  if (!stream_body) http::read(stream, buffer, parser, ec);
   if (ec) return {0, {}, "read: " + ec.message()};
   const auto& res = parser.get();
-  reply out{res.result_int(), json::parse(res.body(), nullptr, false), {}};
+  reply out{res.result_int(), stream_body ? json() : json::parse(res.body(), nullptr, false), {}};
   for (const auto& f : res) out.headers[std::string(f.name_string())] = std::string(f.value());
   out.text = res.body();
   return out;

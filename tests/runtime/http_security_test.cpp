@@ -134,6 +134,9 @@ class HttpSecurity : public Http {
         {"/api/policy/evaluate", {{"event", "start"}, {"task_id", task_id}, {"now", 1'767'225'600'000}}},
         {"/api/policy/reload", {{"entry", "agent-os.policy"}, {"files", {{"agent-os.policy", "policy x"}}}}},
         {"/api/executions/callback", {{"task_id", task_id}, {"body", block}}},
+        {"/api/webhooks",
+         {{"id", "hook-" + task_id}, {"url", "http://127.0.0.1:9/hook"}, {"secret", "a-secret-of-thirty-two-bytes-ok!"},
+          {"events", {"task.created"}}}},
     };
     const auto it = bodies.find(pattern);
     if (it == bodies.end()) {
@@ -217,8 +220,11 @@ TEST_F(HttpSecurity, EveryAuthenticatedRouteRefusesEveryBadCredential) {
   // The routes that refuse any member but an operator. claude is the assignee of the task each
   // route is tried on, so on every other route it is in scope: a 403 anywhere else, or none
   // here, fails the test (a new operator-only route is added to this list).
-  const std::set<std::string> operator_only = {"POST /api/agents", "POST /api/agents/{id}/token",
-                                               "POST /api/policy/reload", "POST /api/escalations/sweep"};
+  const std::set<std::string> operator_only = {"POST /api/agents",          "POST /api/agents/{id}/token",
+                                               "POST /api/policy/reload",    "POST /api/escalations/sweep",
+                                               "GET /api/webhooks",          "POST /api/webhooks",
+                                               "GET /api/webhooks/{id}",     "DELETE /api/webhooks/{id}",
+                                               "GET /api/webhooks/{id}/deliveries"};
   // The only routes that answer without a token: all reads that show nothing of a task or a token.
   const std::set<std::string> open_routes = {"GET /health", "GET /metrics", "GET /api/openapi.json"};
 
