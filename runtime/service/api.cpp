@@ -137,7 +137,7 @@ std::int64_t wall_clock_ms() {
 }
 
 
-// "/api/tasks/{id}" -> api, tasks, {} (a placeholder, whatever its name).
+// "/api/tasks/{id}" -> api, tasks, {} (a path parameter, whatever its name).
 std::vector<std::string> split_pattern(std::string_view pattern) {
   std::vector<std::string> out;
   std::size_t start = 1;
@@ -340,7 +340,7 @@ struct api::state {
   std::function<std::int64_t()> clock;
   route_table routes;
   std::shared_ptr<executor_state> executor;
-  // The routes' patterns, split into segments once ("{...}" for a placeholder).
+  // The routes' patterns, split into segments once ("{}" for a path parameter).
   std::vector<std::vector<std::string>> patterns;
   std::filesystem::path policy_entry = {};
   std::unique_ptr<issued_tokens> issued = {};

@@ -2,9 +2,9 @@
 // runtime/service: each api_<group>.cpp adds its routes with add_<group>_routes(), and api.cpp
 // matches a request against the table (path pattern, then method) and calls the handler.
 //
-// A pattern is a path whose segments are literals or `{name}` placeholders
-// ("/api/tasks/{id}/transitions"); a placeholder matches any one non-empty segment and its
-// percent-decoded value is passed in call::params, in order. The same table is what
+// A pattern is a path whose segments are literals or `{name}` path parameters
+// ("/api/tasks/{id}/transitions", as OpenAPI writes them); a parameter matches any one non-empty
+// segment and its percent-decoded value is passed in call::params, in order. The same table is what
 // api::routes() reports (the OpenAPI coverage test compares the two).
 #pragma once
 
@@ -42,7 +42,7 @@ struct services {
 // One request, matched to a route.
 struct call {
   const api_request& request;
-  std::vector<std::string> params;           // the pattern's {placeholders}, in order
+  std::vector<std::string> params;           // the values of the pattern's {parameters}, in order
   std::map<std::string, std::string> query;  // percent-decoded; the last value of a repeated key wins
   std::string actor_id;                      // the token's owner ("" on an unauthenticated route)
   json actor = json::object();               // {"id": actor_id}
