@@ -34,15 +34,15 @@ std::optional<api_response> require_task(const services& s, const call& c) {
 
 // `assign` or `reassign`, whichever the lifecycle has from the task's state; when both (or
 // neither) do, `assign` for an unassigned task and `reassign` otherwise.
-std::string assignment_event(const engine::rule_graph& g, const json& task) {
-  const std::int32_t state = g.find_state(task_field(task, "state"));
+std::string assignment_event(const engine::rule_graph& g, const task_record& task) {
+  const std::int32_t state = g.find_state(task.state);
   auto has_edge = [&](std::string_view event) {
     const std::int32_t e = g.find_event(event);
     return state >= 0 && e >= 0 && !g.edges(state, e).empty();
   };
   const bool assign = has_edge("assign"), reassign = has_edge("reassign");
   if (assign != reassign) return assign ? "assign" : "reassign";
-  return task_field(task, "assignee").empty() ? "assign" : "reassign";
+  return task.assignee.empty() ? "assign" : "reassign";
 }
 
 // ---- actions
@@ -62,7 +62,7 @@ api_response review(const services& s, const call& c) {
   std::optional<std::uint64_t> expected;
   if (auto bad = optional_string(body, "comment", comment)) return *bad;
   if (auto bad = optional_version(body, expected)) return *bad;
-  return act_on_task(s, c, expected, [&](const json&, operation& op) -> std::optional<api_response> {
+  return act_on_task(s, c, expected, [&](const task_record&, operation& op) -> std::optional<api_response> {
     transition_op t = new_transition(s, c, d->get<std::string>());
     t.review = comment.value_or("");  // a review is recorded even without a comment
     op = std::move(t);
@@ -80,7 +80,7 @@ api_response assign(const services& s, const call& c) {
   if (!assignee || assignee->empty())
     return api_error(400, "request.invalid", "`assignee` must be \"agent:ID\", \"role:NAME\" or an agent id");
   if (auto bad = optional_version(body, expected)) return *bad;
-  return act_on_task(s, c, expected, [&](const json& task, operation& op) -> std::optional<api_response> {
+  return act_on_task(s, c, expected, [&](const task_record& task, operation& op) -> std::optional<api_response> {
     const auto g = s.store.graph();
     if (!g) return api_error(503, "store.no_policy", "the store has no active policy");
     transition_op t = new_transition(s, c, assignment_event(*g, task));
@@ -98,7 +98,7 @@ api_response cancel(const services& s, const call& c) {
   std::optional<std::uint64_t> expected;
   if (auto bad = optional_string(body, "reason", reason)) return *bad;
   if (auto bad = optional_version(body, expected)) return *bad;
-  return act_on_task(s, c, expected, [&](const json&, operation& op) -> std::optional<api_response> {
+  return act_on_task(s, c, expected, [&](const task_record&, operation& op) -> std::optional<api_response> {
     transition_op t = new_transition(s, c, "cancel");
     t.review = reason;  // the reason is kept as a review of the task when the cancel is allowed
     op = std::move(t);
@@ -110,7 +110,7 @@ api_response escalate(const services& s, const call& c) {
   json body;
   if (auto bad = parse_optional_body(s, c, body)) return *bad;
   if (auto bad = only_fields(body, {})) return *bad;
-  return act_on_task(s, c, std::nullopt, [&](const json&, operation& op) -> std::optional<api_response> {
+  return act_on_task(s, c, std::nullopt, [&](const task_record&, operation& op) -> std::optional<api_response> {
     escalate_op e;
     e.task_id = c.params[0];
     e.request = true;

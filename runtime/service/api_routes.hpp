@@ -127,15 +127,12 @@ struct org_member {
 // 403 `auth.forbidden` unless the actor belongs to the org (an unknown owner may read, not act).
 [[nodiscard]] std::optional<api_response> require_member(const services& s, const call& c);
 
-// A string field of a task record's engine fields (record["task"][name]), "" when absent.
-[[nodiscard]] std::string task_field(const json& task, const char* name);
-
 // A transition of the task in params[0] on `event` by the actor, now, with the call's key.
 [[nodiscard]] transition_op new_transition(const services& s, const call& c, std::string event);
 
-// Builds the operation for a task route from the task as read (its JSON record). A response
+// Builds the operation for a task route from the task as read (its decoded record). A response
 // means the request is refused as it stands (nothing is submitted).
-using task_operation = std::function<std::optional<api_response>(const json& task, operation& op)>;
+using task_operation = std::function<std::optional<api_response>(const task_record& task, operation& op)>;
 // Acts on an existing task: reads it (404), applies the scope rule (403: an operator acts on any
 // task; another org member only on a task it is assigned or whose assignee's role is below its
 // own; nothing is written), builds the operation and submits it. A transition is pinned to the

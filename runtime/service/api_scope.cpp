@@ -24,11 +24,11 @@ bool above(const engine::rule_graph& g, std::int32_t role, std::int32_t below) {
 }
 
 // The scope rule for a member that is not an operator.
-std::optional<api_response> out_of_scope(const services& s, const call& c, const org_member& who, const json& task) {
+std::optional<api_response> out_of_scope(const services& s, const call& c, const org_member& who, const task_record& task) {
   if (who.kind == "operator") return std::nullopt;
-  const std::string assignee = task_field(task, "assignee");
+  const std::string& assignee = task.assignee;
   if (!assignee.empty() && assignee == c.actor_id) return std::nullopt;
-  const std::string assignee_role = task_field(task, "assignee_role");
+  const std::string& assignee_role = task.assignee_role;
   const auto g = s.store.graph();
   if (g) {
     const std::int32_t mine = g->find_role(who.role), theirs = g->find_role(assignee_role);
@@ -37,7 +37,7 @@ std::optional<api_response> out_of_scope(const services& s, const call& c, const
         g->role_parent(mine) == g->role_parent(theirs))
       return std::nullopt;  // a peer role (not the same role: an engineer does not act on another's task)
   }
-  const std::string id = task.value("id", std::string());
+  const std::string& id = task.id;
   return forbidden(c.actor_id + " (role " + who.role + ") may not act on " + id + ": it is assigned to " +
                        (assignee.empty() ? std::string("nobody") : assignee) +
                        (assignee_role.empty() ? std::string() : " (role " + assignee_role + ")") +
@@ -51,13 +51,6 @@ std::optional<api_response> not_a_member(const call& c) {
 }
 
 }  // namespace
-
-std::string task_field(const json& task, const char* name) {
-  const auto inner = task.find("task");
-  if (inner == task.end() || !inner->is_object()) return {};
-  const auto it = inner->find(name);
-  return it != inner->end() && it->is_string() ? it->get<std::string>() : std::string();
-}
 
 result<std::optional<org_member>> member_of(const services& s, const std::string& id) {
   // The active policy's agents, then the registered ones (a policy's agents that a newer policy
@@ -106,11 +99,11 @@ api_response act_on_task(const services& s, const call& c, std::optional<std::ui
   bool transition = false;
   for (int attempt = 1;; ++attempt) {
     const bool last = attempt == attempts;
-    auto read = s.store.task(id);
+    auto read = s.store.record(id);
     if (!read) return store_failure(read.error());
     if (!*read) return api_error(404, "task.not_found", "no task " + id);
-    const json& task = **read;
-    const std::uint64_t version = task.value("version", std::uint64_t{0});
+    const task_record& task = **read;
+    const std::uint64_t version = task.version;
     // The client has seen a later version than this read did: read again rather than check scope
     // on an older task.
     if (wanted > version && !last) continue;

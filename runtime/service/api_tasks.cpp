@@ -79,7 +79,7 @@ api_response transition_task(const services& s, const call& c) {
       return api_error(400, "request.invalid", "`artifact` must be {\"kind\": string, \"content\": string}");
     artifact = artifact_input{(*a)["kind"].get<std::string>(), (*a)["content"].get<std::string>()};
   }
-  return act_on_task(s, c, expected, [&](const json&, operation& op) -> std::optional<api_response> {
+  return act_on_task(s, c, expected, [&](const task_record&, operation& op) -> std::optional<api_response> {
     transition_op t = new_transition(s, c, event->get<std::string>());
     t.review = comment;
     t.assign_to = assign_to.value_or("");

@@ -389,29 +389,31 @@ result<std::vector<json>> parse_all(kv::reader& r, table t, std::string_view pre
 
 }  // namespace
 
-result<std::optional<json>> task_store::task(std::string_view id) const {
-  return m->read([&](lmdb_kv& r) -> result<std::optional<json>> {
+result<std::optional<task_record>> task_store::record(std::string_view id) const {
+  return m->read([&](lmdb_kv& r) -> result<std::optional<task_record>> {
     auto raw = r.get(table::tasks, id);
     if (!raw) return std::move(raw).error();
-    if (!*raw) return std::optional<json>{};
+    if (!*raw) return std::optional<task_record>{};
     auto t = decode_task(**raw);
     if (!t) return store_error{store_errc::corrupt, 0, "tasks/" + std::string(id) + ": malformed record"};
-    return std::optional<json>{to_json(*t)};
+    return std::optional<task_record>{std::move(*t)};
   });
 }
 
+result<std::optional<json>> task_store::task(std::string_view id) const {
+  auto rec = record(id);
+  if (!rec) return std::move(rec).error();
+  if (!*rec) return std::optional<json>{};
+  return std::optional<json>{to_json(**rec)};
+}
+
 result<std::optional<std::string>> task_store::task_json(std::string_view id) const {
-  return m->read([&](lmdb_kv& r) -> result<std::optional<std::string>> {
-    auto raw = r.get(table::tasks, id);
-    if (!raw) return std::move(raw).error();
-    if (!*raw) return std::optional<std::string>{};
-    auto t = decode_task(**raw);
-    if (!t) return store_error{store_errc::corrupt, 0, "tasks/" + std::string(id) + ": malformed record"};
-    std::string out;
-    out.reserve(raw->value().size() * 2);
-    append_task_json(out, *t);
-    return std::optional<std::string>{std::move(out)};
-  });
+  auto rec = record(id);
+  if (!rec) return std::move(rec).error();
+  if (!*rec) return std::optional<std::string>{};
+  std::string out;
+  append_task_json(out, **rec);
+  return std::optional<std::string>{std::move(out)};
 }
 
 result<std::vector<json>> task_store::tasks(const task_filter& f) const {

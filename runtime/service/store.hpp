@@ -32,6 +32,7 @@
 
 #include "runtime/service/audit.hpp"
 #include "runtime/service/pipeline.hpp"
+#include "runtime/service/task_record.hpp"
 #include "runtime/store/lmdb.hpp"
 
 namespace agentos::runtime {
@@ -103,8 +104,10 @@ class task_store {
   std::future<outcome> submit(operation op);
   outcome apply(operation op) { return submit(std::move(op)).get(); }
 
+  // The task as stored (decoded), as a json value, or as JSON text written without building one
+  // (the API's GET); nullopt for an unknown id.
+  result<std::optional<task_record>> record(std::string_view id) const;
   result<std::optional<json>> task(std::string_view id) const;
-  // The same record as JSON text, written without building a json value (the API's GET).
   result<std::optional<std::string>> task_json(std::string_view id) const;
   result<std::vector<json>> tasks(const task_filter& f) const;
   result<std::vector<audit_entry>> audit(const audit_filter& f) const;
