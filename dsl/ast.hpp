@@ -122,6 +122,11 @@ enum class field : std::uint8_t {
   actor_role,
   actor_kind,
   actor_capabilities,
+  // assignment: who holds the task once the event is applied
+  assignment_id,
+  assignment_role,
+  assignment_kind,
+  assignment_capabilities,
   // context
   now,
   event,

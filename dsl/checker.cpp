@@ -38,6 +38,15 @@ constexpr std::array actor_field_table{
     builtin_field{"capabilities", type_kind::string_set, ast::field::actor_capabilities},
 };
 
+// `assignment.*`: the one who holds the task once the event is applied (the new holder for an
+// event that hands the task over), with the same fields as the actor.
+constexpr std::array assignment_field_table{
+    builtin_field{"id", type_kind::string, ast::field::assignment_id},
+    builtin_field{"role", type_kind::role, ast::field::assignment_role},
+    builtin_field{"kind", type_kind::actor_kind, ast::field::assignment_kind},
+    builtin_field{"capabilities", type_kind::string_set, ast::field::assignment_capabilities},
+};
+
 constexpr std::array<std::string_view, 2> mode_names{"direct", "plan_first"};
 constexpr std::array<std::string_view, 3> actor_kind_names{"agent", "human", "operator"};
 
@@ -918,10 +927,10 @@ class checker {
       e.resolved.what = root == "now" ? ast::field::now : ast::field::event;
       return set_type(e, {root == "now" ? type_kind::timestamp : type_kind::event});
     }
-    if (root != "task" && root != "actor") {
+    if (root != "task" && root != "actor" && root != "assignment") {
       auto& d = error("E3006", e.path.front().where, "unknown name `" + root + "`");
-      d.help = "paths start with `task.`, `actor.`, or are `now` or `event`";
-      const auto best = closest_name(root, {"task", "actor", "now", "event"});
+      d.help = "paths start with `task.`, `actor.` or `assignment.`, or are `now` or `event`";
+      const auto best = closest_name(root, {"task", "actor", "assignment", "now", "event"});
       if (!best.empty()) d.help = "did you mean `" + best + "`?";
       return set_type(e, {type_kind::error});
     }
@@ -932,20 +941,24 @@ class checker {
       return set_type(e, {type_kind::error});
     }
     const auto& seg = e.path[1];
-    if (root == "actor") {
+    if (root == "actor" || root == "assignment") {
+      const bool actor = root == "actor";
+      const std::string whom = actor ? "the actor" : "the assignment";
       if (sc == scope::task_only) {
-        error("E5001", e.where, "an invariant's condition can only read task attributes, not the actor");
+        error("E5001", e.where, "an invariant's condition can only read task attributes, not " + whom);
         return set_type(e, {type_kind::error});
       }
-      for (const auto& f : actor_field_table) {
+      const std::span<const builtin_field> table = actor ? std::span<const builtin_field>(actor_field_table)
+                                                         : std::span<const builtin_field>(assignment_field_table);
+      for (const auto& f : table) {
         if (f.name == seg.text) {
           e.resolved.what = f.what;
           return set_type(e, {f.type});
         }
       }
-      auto& d = error("E3004", seg.where, "the actor has no attribute `" + seg.text + "`");
-      suggest(d, seg.text, names(actor_field_table, [](const builtin_field& f) { return f.name; }), "actor.");
-      if (d.help.empty()) d.help = "actor attributes are id, role, kind and capabilities";
+      auto& d = error("E3004", seg.where, whom + " has no attribute `" + seg.text + "`");
+      suggest(d, seg.text, names(table, [](const builtin_field& f) { return f.name; }), root + ".");
+      if (d.help.empty()) d.help = root + " attributes are id, role, kind and capabilities";
       return set_type(e, {type_kind::error});
     }
     for (const auto& f : task_fields) {
@@ -1198,5 +1211,6 @@ check_result check_text(std::string_view name, std::string text, source_manager&
 
 std::span<const builtin_field> builtin_task_fields() { return task_fields; }
 std::span<const builtin_field> actor_fields() { return actor_field_table; }
+std::span<const builtin_field> assignment_fields() { return assignment_field_table; }
 
 }  // namespace agentos::dsl

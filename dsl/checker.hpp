@@ -33,5 +33,6 @@ struct builtin_field {
 };
 [[nodiscard]] std::span<const builtin_field> builtin_task_fields();
 [[nodiscard]] std::span<const builtin_field> actor_fields();
+[[nodiscard]] std::span<const builtin_field> assignment_fields();
 
 }  // namespace agentos::dsl

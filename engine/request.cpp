@@ -32,6 +32,10 @@ std::uint32_t slot_of(ast::field f, std::int32_t attribute) {
     case ast::field::actor_role: return s(slot::actor_role);
     case ast::field::actor_kind: return s(slot::actor_kind);
     case ast::field::actor_capabilities: return s(slot::actor_capabilities);
+    case ast::field::assignment_id: return s(slot::assignment_id);
+    case ast::field::assignment_role: return s(slot::assignment_role);
+    case ast::field::assignment_kind: return s(slot::assignment_kind);
+    case ast::field::assignment_capabilities: return s(slot::assignment_capabilities);
     case ast::field::now: return s(slot::now);
     case ast::field::event: return s(slot::event);
     case ast::field::none: break;
@@ -58,6 +62,8 @@ request::request(const rule_graph& graph)
   at(slot::actor_id) = empty_string;
   at(slot::task_labels) = empty_set;
   at(slot::actor_capabilities) = empty_set;
+  at(slot::assignment_id) = empty_string;
+  at(slot::assignment_capabilities) = empty_set;
   if (graph.initial_state() >= 0) at(slot::task_state) = value::of_scalar(graph.initial_state());
   at(slot::task_mode) = value::of_scalar(mode_direct);
   at(slot::task_attempts) = value::of_scalar(0);
@@ -140,19 +146,53 @@ void request::clear_attribute(std::int32_t index) {
   m_slots[attribute_slot(index, slot_count())] = m_graph->attribute_default(index);
 }
 
-void request::set_actor(std::string_view id, std::int32_t role, std::int32_t kind) {
-  at(slot::actor_id) = value::of_text(own(id));
-  at(slot::actor_role) = role < 0 ? value::absent() : value::of_scalar(role);
-  at(slot::actor_kind) = kind < 0 ? value::absent() : value::of_scalar(kind);
+// An actor and an assignment are laid out alike: id, role, kind, capabilities in consecutive slots.
+void request::set_party(slot id_slot, std::string_view id, std::int32_t role, std::int32_t kind) {
+  const auto base = static_cast<std::uint32_t>(id_slot);
+  m_slots[base] = value::of_text(own(id));
+  m_slots[base + 1] = role < 0 ? value::absent() : value::of_scalar(role);
+  m_slots[base + 2] = kind < 0 ? value::absent() : value::of_scalar(kind);
 }
+void request::clear_party(slot id_slot) {
+  const auto base = static_cast<std::uint32_t>(id_slot);
+  m_slots[base] = value::of_text({"", m_graph->find_string("")});
+  m_slots[base + 1] = value::absent();
+  m_slots[base + 2] = value::absent();
+  m_slots[base + 3] = value::of_texts(nullptr, 0);
+}
+static_assert(static_cast<int>(slot::actor_capabilities) == static_cast<int>(slot::actor_id) + 3);
+static_assert(static_cast<int>(slot::assignment_capabilities) == static_cast<int>(slot::assignment_id) + 3);
+
+void request::set_actor(std::string_view id, std::int32_t role, std::int32_t kind) { set_party(slot::actor_id, id, role, kind); }
 void request::set_capabilities(std::span<const std::string_view> capabilities) {
   at(slot::actor_capabilities) = own_set(capabilities);
 }
-void request::clear_actor() {
-  at(slot::actor_id) = value::of_text({"", m_graph->find_string("")});
-  at(slot::actor_role) = value::absent();
-  at(slot::actor_kind) = value::absent();
-  at(slot::actor_capabilities) = value::of_texts(nullptr, 0);
+void request::clear_actor() { clear_party(slot::actor_id); }
+
+void request::set_assignment(std::string_view id, std::int32_t role, std::int32_t kind) {
+  set_party(slot::assignment_id, id, role, kind);
+}
+void request::set_assignment_capabilities(std::span<const std::string_view> capabilities) {
+  at(slot::assignment_capabilities) = own_set(capabilities);
+}
+void request::clear_assignment() { clear_party(slot::assignment_id); }
+void request::assignment_from_task() {
+  const value& who = get(slot::task_assignee);
+  if (who.kind != value_kind::string || who.size == 0) {
+    clear_assignment();
+    return;
+  }
+  const std::string_view id(who.chars, who.size);
+  const std::int32_t agent = m_graph->find_agent(id);
+  if (agent < 0) {
+    set_assignment(id, assignee_role(), kind_agent);
+    at(slot::assignment_capabilities) = value::of_texts(nullptr, 0);
+    return;
+  }
+  const auto& declared = m_graph->policy().agents[static_cast<std::size_t>(agent)];
+  set_assignment(id, assignee_role(), static_cast<std::int32_t>(declared.kind));
+  std::vector<std::string_view> views(declared.capabilities.begin(), declared.capabilities.end());
+  set_assignment_capabilities(views);
 }
 
 void request::borrow_attributes(const request& base) {

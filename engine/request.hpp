@@ -41,6 +41,10 @@ enum class slot : std::uint16_t {
   actor_role,
   actor_kind,
   actor_capabilities,
+  assignment_id,  // the assignee once the event is applied (see set_assignment)
+  assignment_role,
+  assignment_kind,
+  assignment_capabilities,
   now,
   event,
   first_attribute,
@@ -122,6 +126,24 @@ class request {
   void set_capabilities(std::initializer_list<std::string_view> c) { set_capabilities(std::span(c.begin(), c.size())); }
   void clear_actor();
 
+  // --- assignment: who holds the task once the event is applied. For an event that hands the
+  // task to someone (a reassignment naming an agent, an assignment) that is the new holder;
+  // for any other event it is the current assignee. The runtime sets it with the holder's
+  // effective capabilities (declared in the org, plus the skills hydrated into its workspace),
+  // so a rule can require them of whoever is about to receive the work. A fresh request has
+  // none: id "", no role, no kind, no capabilities.
+  void set_assignment(std::string_view id, std::int32_t role, std::int32_t kind);
+  void set_assignment_capabilities(std::span<const std::string_view> capabilities);
+  void set_assignment_capabilities(std::initializer_list<std::string_view> c) {
+    set_assignment_capabilities(std::span(c.begin(), c.size()));
+  }
+  void clear_assignment();
+  // The assignment when the event hands the task to nobody new: the task's assignee (its id and
+  // assignee_role) with the kind and capabilities the org declares for it (kind agent and no
+  // capabilities for an agent the policy does not declare); none when the task has no assignee.
+  // Call it after setting the task's assignee fields.
+  void assignment_from_task();
+
   // --- context
   void set_event(std::int32_t event);  // -1 clears
   void set_now(std::int64_t ms);
@@ -135,6 +157,8 @@ class request {
   text own(std::string_view s);
   value own_set(std::span<const std::string_view> strings);
   void update_derived();
+  void set_party(slot id_slot, std::string_view id, std::int32_t role, std::int32_t kind);
+  void clear_party(slot id_slot);
 
   const rule_graph* m_graph = nullptr;
   std::uint64_t m_token = 0;

@@ -297,17 +297,19 @@ class builder {
     attribute(index, v, ptr);
   }
 
-  void actor(const json& a) {
+  // An actor or an assignment: `{"id", "role"?, "kind"?, "capabilities"?}`. An id the policy
+  // declares as an agent takes its role, kind and capabilities from the org unless given.
+  void party(const json& a, const std::string& where, bool actor) {
     if (a.is_null()) return;
     if (!a.is_object()) {
-      error("/actor", "expected an object, got " + std::string(a.type_name()));
+      error(where, "expected an object, got " + std::string(a.type_name()));
       return;
     }
     if (!a.contains("id")) {
-      error("/actor", "an actor needs an `id`");
+      error(where, std::string(actor ? "an actor" : "an assignment") + " needs an `id`");
       return;
     }
-    const auto id = string_at(a["id"], "/actor/id");
+    const auto id = string_at(a["id"], where + "/id");
     if (!id) return;
     const std::int32_t agent = m_graph.find_agent(*id);
     const dsl::agent_info* declared = agent >= 0 ? &m_graph.policy().agents[static_cast<std::size_t>(agent)] : nullptr;
@@ -315,7 +317,7 @@ class builder {
     std::int32_t kind = declared ? static_cast<std::int32_t>(declared->kind) : kind_agent;
     std::vector<std::string> caps = declared ? declared->capabilities : std::vector<std::string>{};
     for (const auto& [key, v] : a.items()) {
-      const std::string ptr = "/actor/" + key;
+      const std::string ptr = where + "/" + key;
       if (key == "id") continue;
       if (key == "role") {
         if (v.is_null()) {
@@ -328,12 +330,18 @@ class builder {
       } else if (key == "capabilities") {
         if (auto list = strings_at(v, ptr)) caps = *list;
       } else {
-        error(ptr, "unknown actor field `" + key + "` (expected id, role, kind, capabilities)");
+        error(ptr, "unknown " + std::string(actor ? "actor" : "assignment") + " field `" + key +
+                       "` (expected id, role, kind, capabilities)");
       }
     }
-    m_req.set_actor(*id, role, kind);
     std::vector<std::string_view> views(caps.begin(), caps.end());
-    m_req.set_capabilities(std::span<const std::string_view>(views));
+    if (actor) {
+      m_req.set_actor(*id, role, kind);
+      m_req.set_capabilities(std::span<const std::string_view>(views));
+    } else {
+      m_req.set_assignment(*id, role, kind);
+      m_req.set_assignment_capabilities(std::span<const std::string_view>(views));
+    }
   }
 
   void required_attributes() {
@@ -365,6 +373,7 @@ request_result request_from_json(const json& j, const rule_graph& graph) {
     result.errors = std::move(b.errors);
     return result;
   }
+  bool assignment_given = false;
   for (const auto& [key, v] : j.items()) {
     const std::string ptr = "/" + key;
     if (key == "event") {
@@ -378,11 +387,15 @@ request_result request_from_json(const json& j, const rule_graph& graph) {
     } else if (key == "task") {
       b.task(v);
     } else if (key == "actor") {
-      b.actor(v);
+      b.party(v, "/actor", true);
+    } else if (key == "assignment") {
+      b.party(v, "/assignment", false);
+      assignment_given = !v.is_null();
     } else {
-      b.error(ptr, "unknown request field `" + key + "` (expected event, now, task, actor)");
+      b.error(ptr, "unknown request field `" + key + "` (expected event, now, task, actor, assignment)");
     }
   }
+  if (!assignment_given) req.assignment_from_task();
   b.required_attributes();
   result.errors = std::move(b.errors);
   if (result.errors.empty()) result.value.emplace(std::move(req));

@@ -7,12 +7,15 @@
 //                "escalation_requested": false,
 //                "<attribute>": value, ... },           (or nested under "attributes")
 //     "actor": { "id": "ceo", "role": "chief_of_staff", "kind": "operator",
-//                "capabilities": ["approve"] } }
+//                "capabilities": ["approve"] },
+//     "assignment": { "id": "codex", "role": "senior_engineer", "kind": "agent",
+//                     "capabilities": ["submit-plan"] } }
 // Attribute values: string; int (integer); decimal (number, or a string such as "12.50" for an
 // exact value); bool; duration (ms, or "1h30m"); timestamp (ms, or RFC 3339); enum (member name);
 // set<string> (array of strings); null leaves the attribute unset. An actor or assignee whose id
 // names a declared agent takes its role (and kind and capabilities) from the org unless given.
-// Every problem is reported, with a JSON pointer to where it is.
+// Without "assignment", the assignment is the task's assignee (its id and assignee_role, and the
+// kind and capabilities the org declares for it). Every problem is reported, with a JSON pointer to where it is.
 #pragma once
 
 #include <optional>

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/report.hpp"
 #include "engine/request_json.hpp"
 #include "engine_fixture.hpp"
 
@@ -121,3 +122,74 @@ TEST(request_json, required_attributes_are_checked_even_without_a_task) {
 }
 
 }  // namespace
+
+// `assignment.*`: who holds the task once the event is applied. Named explicitly, or else the
+// task's assignee with what the org declares for it.
+const std::string k_assignment_policy = R"(
+policy p version "1"
+org {
+  role lead
+  role dev reports_to lead
+  agent claude role dev capabilities { "submit-plan" }
+  agent codex role dev
+}
+lifecycle { states routed, planning, done  initial routed  terminal done
+  routed -> planning on start  planning -> done on finish  routed -> routed on reassign }
+permit leads on reassign, start when actor.role == lead
+forbid planners_only on reassign, start
+  when assignment.id != "" and not (assignment.capabilities contains "submit-plan")
+  because "the holder's workspace lacks the submit-plan skill"
+)";
+
+TEST(request_json, the_assignment_defaults_to_the_assignee_as_the_org_declares_it) {
+  AGENTOS_COMPILE(g, k_assignment_policy);
+  decision_buffer buf;
+  const auto run = [&](const char* text) {
+    request_result rr = request_from_json(json::parse(text), g);
+    EXPECT_TRUE(rr.ok()) << errors_of(rr);
+    return rr;
+  };
+  auto with_claude = run(R"({"event": "start", "task": {"assignee": "claude"}, "actor": {"id": "x", "role": "lead"}})");
+  EXPECT_EQ(with_claude.value->get(slot::assignment_id).as_text().view, "claude");
+  EXPECT_EQ(with_claude.value->get(slot::assignment_role).i, g.find_role("dev"));
+  EXPECT_EQ(with_claude.value->get(slot::assignment_kind).i, kind_agent);
+  EXPECT_EQ(with_claude.value->get(slot::assignment_capabilities).size, 1u);
+  EXPECT_TRUE(decide(g, *with_claude.value, buf).allowed);
+
+  auto with_codex = run(R"({"event": "start", "task": {"assignee": "codex"}, "actor": {"id": "x", "role": "lead"}})");
+  EXPECT_EQ(with_codex.value->get(slot::assignment_capabilities).size, 0u);
+  const decision denied = decide(g, *with_codex.value, buf);
+  EXPECT_FALSE(denied.allowed);
+  ASSERT_EQ(denied.reasons.size(), 1u);
+  EXPECT_EQ(reason_text(g, denied.reasons[0]), "forbidden by planners_only: the holder's workspace lacks the submit-plan skill");
+
+  // Nobody assigned: no assignment, so the forbid's first conjunct is false.
+  auto nobody = run(R"({"event": "start", "actor": {"id": "x", "role": "lead"}})");
+  EXPECT_EQ(nobody.value->get(slot::assignment_id).as_text().view, "");
+  EXPECT_TRUE(nobody.value->get(slot::assignment_role).is_absent());
+  EXPECT_TRUE(decide(g, *nobody.value, buf).allowed);
+}
+
+TEST(request_json, an_explicit_assignment_overrides_the_assignee) {
+  AGENTOS_COMPILE(g, k_assignment_policy);
+  decision_buffer buf;
+  // Handing claude's task to codex: codex lacks the skill until its workspace is hydrated.
+  auto to_codex = request_from_json(json::parse(R"({"event": "reassign", "task": {"assignee": "claude"},
+      "actor": {"id": "x", "role": "lead"}, "assignment": {"id": "codex"}})"), g);
+  ASSERT_TRUE(to_codex.ok()) << errors_of(to_codex);
+  EXPECT_EQ(to_codex.value->get(slot::assignment_id).as_text().view, "codex");
+  EXPECT_FALSE(decide(g, *to_codex.value, buf).allowed);
+  auto hydrated = request_from_json(json::parse(R"({"event": "reassign", "task": {"assignee": "claude"},
+      "actor": {"id": "x", "role": "lead"}, "assignment": {"id": "codex", "capabilities": ["submit-plan", "repo-map"]}})"), g);
+  ASSERT_TRUE(hydrated.ok()) << errors_of(hydrated);
+  EXPECT_EQ(hydrated.value->get(slot::assignment_role).i, g.find_role("dev"));
+  EXPECT_TRUE(decide(g, *hydrated.value, buf).allowed);
+
+  const auto bad = request_from_json(json::parse(R"({"assignment": {"role": "boss", "skills": []}})"), g);
+  const std::string all = errors_of(bad);
+  EXPECT_NE(all.find("/assignment: an assignment needs an `id`"), std::string::npos) << all;
+  const auto bad2 = request_from_json(json::parse(R"({"assignment": {"id": "a", "role": "boss", "skills": []}})"), g);
+  const std::string all2 = errors_of(bad2);
+  EXPECT_NE(all2.find("/assignment/role: unknown role `boss`"), std::string::npos) << all2;
+  EXPECT_NE(all2.find("/assignment/skills: unknown assignment field"), std::string::npos) << all2;
+}
