@@ -390,7 +390,7 @@ request_result request_from_json(const json& j, const rule_graph& graph) {
       b.party(v, "/actor", true);
     } else if (key == "assignment") {
       b.party(v, "/assignment", false);
-      assignment_given = !v.is_null();
+      assignment_given = true;  // null: explicitly nobody
     } else {
       b.error(ptr, "unknown request field `" + key + "` (expected event, now, task, actor, assignment)");
     }
@@ -400,6 +400,20 @@ request_result request_from_json(const json& j, const rule_graph& graph) {
   result.errors = std::move(b.errors);
   if (result.errors.empty()) result.value.emplace(std::move(req));
   return result;
+}
+
+std::vector<request_error> set_assignment_json(request& req, const rule_graph& graph, const json& assignment) {
+  if (assignment.is_null()) {
+    req.clear_assignment();
+    return {};
+  }
+  request scratch(graph);  // checked here first, so a bad object leaves `req` as it was
+  builder check(graph, scratch);
+  check.party(assignment, "/assignment", false);
+  if (!check.errors.empty()) return std::move(check.errors);
+  builder apply(graph, req);
+  apply.party(assignment, "/assignment", false);
+  return {};
 }
 
 }  // namespace agentos::engine

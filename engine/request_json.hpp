@@ -42,4 +42,10 @@ struct request_result {
 
 [[nodiscard]] request_result request_from_json(const nlohmann::json& json, const rule_graph& graph);
 
+// Sets `req`'s assignment from an assignment object as request_from_json reads one (null: no
+// assignment), for a caller that builds the rest of the request another way. Returns the
+// problems found, with pointers under /assignment; on any, the assignment is left as it was.
+[[nodiscard]] std::vector<request_error> set_assignment_json(request& req, const rule_graph& graph,
+                                                            const nlohmann::json& assignment);
+
 }  // namespace agentos::engine

@@ -111,9 +111,9 @@ struct policy_context::cache {
   static constexpr std::size_t capacity = 16384;
 };
 
-policy_context::policy_context(compiled_policy policy, pipeline_limits limits)
+policy_context::policy_context(compiled_policy policy, pipeline_limits limits, std::shared_ptr<const skill_source> skills)
     : m_policy(std::move(policy)), m_limits(limits), m_clock(*m_policy.graph, limits.poll_interval_ms),
-      m_buffer(*m_policy.graph), m_cache(std::make_unique<cache>()) {}
+      m_buffer(*m_policy.graph), m_cache(std::make_unique<cache>()), m_skills(std::move(skills)) {}
 policy_context::~policy_context() = default;
 void policy_context::forget(std::string_view task_id) { m_cache->map.erase(std::string(task_id)); }
 void policy_context::forget_all() { m_cache->map.clear(); }
@@ -127,7 +127,8 @@ engine::request_result request_from_text(const std::string& text, const engine::
   return engine::request_from_json(json::parse(text), g);
 }
 
-std::string request_text(const std::string* event, std::int64_t now, const task_record& t, const std::string* actor) {
+std::string request_text(const std::string* event, std::int64_t now, const task_record& t, const std::string* actor,
+                         const std::string* assignment = nullptr) {
   std::string out = "{";
   if (event) {
     out += "\"event\":";
@@ -139,6 +140,10 @@ std::string request_text(const std::string* event, std::int64_t now, const task_
   if (actor && !actor->empty() && *actor != "{}") {
     out += ",\"actor\":";
     out += *actor;
+  }
+  if (assignment && !assignment->empty()) {
+    out += ",\"assignment\":";
+    out += *assignment;
   }
   out.push_back('}');
   return out;
@@ -340,6 +345,7 @@ void stamp(engine::request& req, const engine::rule_graph& g, const task_record&
   req.set_entered_at(t.entered_at);
   req.set_created_at(t.created_at);
   req.set_escalation_requested(t.escalation_requested);
+  req.assignment_from_task();
 }
 
 // An actor the fast path can set directly: {"id": X} with X an agent the policy declares.
@@ -353,6 +359,37 @@ bool stamp_actor(engine::request& req, const engine::rule_graph& g, const json& 
   std::vector<std::string_view> caps(agent.capabilities.begin(), agent.capabilities.end());
   req.set_capabilities(caps);
   return true;
+}
+
+// `party` (an actor or assignment object) with `hydrated` added to its capabilities: to the ones
+// it gives, else to the ones the org declares for its id.
+void add_capabilities(json& party, const engine::rule_graph& g, const std::vector<std::string>& hydrated) {
+  std::vector<std::string> declared;
+  if (const auto it = party.find("capabilities"); it != party.end() && it->is_array()) {
+    for (const auto& c : *it)
+      if (c.is_string()) declared.push_back(c.get<std::string>());
+  } else if (const std::int32_t a = g.find_agent(actor_id(party)); a >= 0) {
+    declared = g.policy().agents[static_cast<std::size_t>(a)].capabilities;
+  }
+  party["capabilities"] = merge_capabilities(std::move(declared), hydrated);
+}
+
+// The assignment object for a transition's request: none when the task alone implies it (no new
+// holder, and no hydrated skills known for the assignee); a JSON null when the task goes to
+// nobody (a role without agents); else the holder with its role, and its capabilities when it has
+// hydrated skills (role, kind and capabilities otherwise come from the org or the registration).
+result<std::optional<json>> assignment_of(kv::reader& r, const engine::rule_graph& g, const skill_source* skills,
+                                          const std::string& agent, const std::string& role, bool handed_over) {
+  const std::optional<std::vector<std::string>> hydrated =
+      skills && !agent.empty() ? skills->skills_of(agent) : std::nullopt;
+  if (!handed_over && !hydrated) return std::optional<json>{};
+  if (agent.empty()) return std::optional<json>{json(nullptr)};
+  auto party = resolve_actor(r, g, json{{"id", agent}});
+  if (!party) return std::move(party).error();
+  json a = std::move(*party);
+  a["role"] = role.empty() ? json(nullptr) : json(role);
+  if (hydrated) add_capabilities(a, g, *hydrated);
+  return std::optional<json>{std::move(a)};
 }
 
 // ---- escalations
@@ -595,14 +632,19 @@ result<outcome> apply_transition(kv::writer& w, policy_context& p, audit_head& h
                 {{"errors", json::array({{{"pointer", "/event"}, {"message", "unknown event `" + op.event + "`"}}})}});
 
   // The request: the fast path stamps the cached task into a fresh request; an actor the policy
-  // does not declare goes through the JSON path, which resolves and validates it.
+  // does not declare, or one with hydrated skills, goes through the JSON path, which resolves and
+  // validates it.
+  const skill_source* skills = p.skills();
+  const std::optional<std::vector<std::string>> actor_skills =
+      skills ? skills->skills_of(actor_id(op.actor)) : std::nullopt;
   std::optional<engine::request> fast;
   engine::request_result slow;
   engine::request* req_ptr = nullptr;
   fast.emplace(g);
-  const bool fast_actor = stamp_actor(*fast, g, op.actor);
+  const bool fast_actor = !actor_skills && stamp_actor(*fast, g, op.actor);
   result<json> actor = fast_actor ? result<json>(json()) : resolve_actor(w, g, op.actor);
   if (!actor) return std::move(actor).error();
+  if (actor_skills && actor->is_object()) add_capabilities(*actor, g, *actor_skills);
   const json& actor_json = fast_actor ? op.actor : *actor;
   std::string actor_text;
   if (fast_actor) {
@@ -626,6 +668,17 @@ result<outcome> apply_transition(kv::writer& w, policy_context& p, audit_head& h
     req_ptr = &*slow.value;
   }
   engine::request& req = *req_ptr;
+  // The assignment: the new holder when the event names one, else the assignee. Given in the
+  // request (and so on the record) when it is not what the task alone implies.
+  auto holder = assignment_of(w, g, skills, reassigned ? reassigned->agent : rec.assignee,
+                              reassigned ? reassigned->role : rec.assignee_role, reassigned.has_value());
+  if (!holder) return std::move(holder).error();
+  std::string assignment_text;
+  if (*holder) {
+    if (auto errors = engine::set_assignment_json(req, g, **holder); !errors.empty())
+      return make(outcome_status::invalid, "request.invalid", first_error(errors), {{"errors", errors_json(errors)}});
+    assignment_text = (*holder)->dump();
+  }
   const engine::decision d = engine::decide(g, req, p.buffer());
   const std::string who = actor_id(actor_json);
 
@@ -644,7 +697,7 @@ result<outcome> apply_transition(kv::writer& w, policy_context& p, audit_head& h
   fields += d.allowed ? ",\"effect\":\"allow\",\"policy\":" : ",\"effect\":\"deny\",\"policy\":";
   engine::append_json_string(fields, g.version());
   fields += ",\"input\":";
-  fields += request_text(&op.event, op.now, rec, &actor_text);
+  fields += request_text(&op.event, op.now, rec, &actor_text, &assignment_text);
   fields += ",\"output\":";
   const std::size_t output_at = fields.size();
   engine::append_decision_json(fields, g, d);
@@ -699,6 +752,9 @@ result<outcome> apply_transition(kv::writer& w, policy_context& p, audit_head& h
       req.set_assignee(rec.assignee);
     req.set_assignee_role(rec.assignee_role.empty() ? -1 : g.find_role(rec.assignee_role));
   }
+  // From here on the request describes the task as stored (for the escalations evaluated on it),
+  // so the assignment goes back to what the task implies, as the audit's replay will read it.
+  req.assignment_from_task();
   rec.version += 1;
   rec.updated_at = op.now;
 

@@ -20,6 +20,7 @@
 
 #include "engine/clock.hpp"
 #include "engine/decide.hpp"
+#include "runtime/service/skills.hpp"
 #include "runtime/service/policy_bundle.hpp"
 #include "runtime/store/kv.hpp"
 
@@ -167,13 +168,15 @@ struct pipeline_limits {
 // whoever aborts a transaction must call forget() for what it touched, or forget_all().
 class policy_context {
  public:
-  policy_context(compiled_policy policy, pipeline_limits limits);
+  // `skills` (may be null) tells the hydrated skills of agents with a workspace.
+  policy_context(compiled_policy policy, pipeline_limits limits, std::shared_ptr<const skill_source> skills = {});
   ~policy_context();
   [[nodiscard]] const engine::rule_graph& graph() const { return *m_policy.graph; }
   [[nodiscard]] const compiled_policy& policy() const { return m_policy; }
   [[nodiscard]] const engine::escalation_clock& clock() const { return m_clock; }
   [[nodiscard]] const pipeline_limits& limits() const { return m_limits; }
   engine::decision_buffer& buffer() { return m_buffer; }
+  [[nodiscard]] const skill_source* skills() const { return m_skills.get(); }
 
   struct cache;
   cache& tasks() { return *m_cache; }
@@ -186,6 +189,7 @@ class policy_context {
   engine::escalation_clock m_clock;
   engine::decision_buffer m_buffer;
   std::unique_ptr<cache> m_cache;
+  std::shared_ptr<const skill_source> m_skills;
 };
 
 // The chain's head as the writer tracks it between records.

@@ -158,7 +158,7 @@ struct task_store::impl {
   // the writer to it: operations before it in the queue were decided by the old policy, those
   // after it by the new one, and a failed commit leaves the old one in place.
   void commit_activation(pending& p) {
-    auto next = std::make_unique<policy_context>(std::move(*p.activation), options.limits);
+    auto next = std::make_unique<policy_context>(std::move(*p.activation), options.limits, options.skills);
     const json previous = context ? json(context->graph().version()) : json(nullptr);
     for (int attempt = 0;; ++attempt) {
       audit_head h = head;
@@ -313,7 +313,7 @@ result<std::unique_ptr<task_store>> task_store::open(const fs::path& dir, std::o
       }
     }
   }
-  if (policy) p->context = std::make_unique<policy_context>(std::move(*policy), options.limits);
+  if (policy) p->context = std::make_unique<policy_context>(std::move(*policy), options.limits, options.skills);
   if (policy && !stored_policy) {
     auto t = p->environment.begin_write();
     if (!t) return std::move(t).error();

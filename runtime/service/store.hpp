@@ -42,6 +42,8 @@ struct store_options {
   pipeline_limits limits;
   std::size_t max_batch = 1024;
   std::chrono::microseconds linger{0};
+  // The hydrated skills of agents with a workspace (null: capabilities are as declared).
+  std::shared_ptr<const skill_source> skills;
 };
 
 struct task_filter {
