@@ -49,8 +49,26 @@ struct listing {
   std::vector<std::string> leftovers;    // temporary names of an interrupted run
 };
 
+// Exactly the temporary names hydrate makes: ".<skill>.tmp.<pid>.<16 hex>" (a link) and
+// ".agentos-hydration.json.tmp.<pid>.<16 hex>" (the manifest). A person's hidden file that merely
+// looks similar is not one of them.
 bool is_leftover(const std::string& name) {
-  return name.size() > 1 && name[0] == '.' && name.find(".tmp.") != std::string::npos;
+  constexpr std::size_t hex_digits = 16;
+  if (name.size() < 2 + hex_digits || name[0] != '.') return false;
+  const auto last_dot = name.size() - hex_digits - 1;
+  if (name[last_dot] != '.') return false;
+  if (!std::all_of(name.begin() + static_cast<std::ptrdiff_t>(last_dot) + 1, name.end(),
+                   [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }))
+    return false;
+  const auto pid_dot = name.rfind('.', last_dot - 1);
+  if (pid_dot == std::string::npos || pid_dot + 1 == last_dot ||
+      !std::all_of(name.begin() + static_cast<std::ptrdiff_t>(pid_dot) + 1,
+                   name.begin() + static_cast<std::ptrdiff_t>(last_dot), [](char c) { return c >= '0' && c <= '9'; }))
+    return false;
+  constexpr std::string_view tmp = ".tmp";
+  if (pid_dot < 1 + tmp.size() || name.compare(pid_dot - tmp.size(), tmp.size(), tmp) != 0) return false;
+  const auto base = std::string_view(name).substr(1, pid_dot - tmp.size() - 1);
+  return base == detail::manifest_name + 1 || valid_skill_name(base);
 }
 
 // One read of `skills_dir`. A missing directory is an empty listing.

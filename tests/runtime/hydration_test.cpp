@@ -73,7 +73,11 @@ std::vector<std::string> temporary_names(const fs::path& dir) {
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     const auto name = e.path().filename().string();
-    if (name.find(".tmp.") != std::string::npos) out.push_back(name);
+    // hydrate's temporary names end in ".tmp.<pid>.<16 hex digits>"
+    const auto at = name.find(".tmp.");
+    if (at != std::string::npos && at > 0 && name.size() > 17 && name[name.size() - 17] == '.' &&
+        name.find_first_not_of("0123456789abcdef", name.size() - 16) == std::string::npos)
+      out.push_back(name);
   }
   return out;
 }
@@ -373,7 +377,14 @@ TEST_F(Hydration, LeftoversOfAnInterruptedRunAreRemovedUnderTheLock) {
   fs::create_directories(dir);
   fs::create_directory_symlink(high / "github", dir / ".github.tmp.123.00000000deadbeef");
   write_file(dir / ".agentos-hydration.json.tmp.123.00000000deadbeef", "{");
+  // Hidden files of a person that merely look like temporary names are not hydrate's.
+  for (const auto* name : {".notes.tmp.txt", ".github.tmp.123.deadbeef", ".x.tmp.1.00000000DEADBEEF", ".tmp.1.0000000000000000"})
+    write_file(dir / name, "mine");
   ASSERT_TRUE(hydrate(cfg, claude(cfg)).errors.empty());
+  EXPECT_FALSE(fs::exists(fs::symlink_status(dir / ".github.tmp.123.00000000deadbeef")));
+  EXPECT_FALSE(fs::exists(dir / ".agentos-hydration.json.tmp.123.00000000deadbeef"));
+  for (const auto* name : {".notes.tmp.txt", ".github.tmp.123.deadbeef", ".x.tmp.1.00000000DEADBEEF", ".tmp.1.0000000000000000"})
+    EXPECT_EQ(slurp(dir / name), "mine") << name;
   expect_consistent(cfg, claude(cfg));
 }
 
