@@ -9,7 +9,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev graphviz
   libsqlite3-dev sqlite3
   libssl-dev
-  curl wrk slowhttptest
+  curl jq wrk slowhttptest
 )
 
 missing=()

@@ -1,8 +1,10 @@
 # Sourced by the ctest scripts that drive the real `agentos serve` binary (slow_clients.sh,
-# demo_test.sh). Not executable on its own.
+# demo_test.sh, skills_test.sh). Not executable on its own.
 #
-#   start_server AGENTOS POLICY DIR TOKENS   starts `agentos serve` on an ephemeral loopback port
-#                                            over DIR/data; sets SERVER_PID and SERVER_URL
+#   start_server AGENTOS POLICY DIR TOKENS [SERVE_OPTION...]
+#                                            starts `agentos serve` on an ephemeral loopback port
+#                                            over DIR/data, with any further options given;
+#                                            sets SERVER_PID and SERVER_URL
 #   stop_server                              SIGTERM; fails unless the server exits 0 within 20 s
 #   kill_server                              for an EXIT trap: SIGKILL to a server still running
 #
@@ -21,8 +23,9 @@ server_logs() {
 
 start_server() {
   local agentos=$1 policy=$2 dir=$3 tokens=$4
+  shift 4
   SERVER_DIR=$dir
-  "$agentos" serve --policy "$policy" --data "$dir/data" --listen 127.0.0.1:0 --tokens "$tokens" \
+  "$agentos" serve --policy "$policy" --data "$dir/data" --listen 127.0.0.1:0 --tokens "$tokens" "$@" \
     > "$dir/serve.out" 2> "$dir/serve.err" &
   SERVER_PID=$!
   # The server prints `agentos: serving DIR on http://HOST:PORT (...)` once it listens.
