@@ -59,6 +59,7 @@ api_response get_brief(const executor_state& st, const services& s, const call& 
   auto actor = assignee_actor(s, *graph, (**rec)["task"].value("assignee", ""));
   if (!actor) return store_failure(actor.error());
   o.assignee = std::move(*actor);
+  add_hydrated_skills(o.assignee, *graph, s.store.skills());  // the dry run sees what a write-back would
   return {200, execution_brief(*graph, **rec, o), {}};
 }
 

@@ -66,21 +66,25 @@ std::optional<api_response> evaluation_actor(const services& s, const call& c, c
   else if (a->is_object()) actor = *a;
   else return api_error(400, "request.invalid", "`actor` must be an agent id or an actor object");
   const std::string id = actor.value("id", std::string());
-  if (id.empty() || actor.contains("role") || g.find_agent(id) >= 0) return std::nullopt;
-  auto rec = find_agent(s, id);
-  if (!rec) return store_failure(rec.error());
-  if (*rec) {
-    actor["role"] = (**rec)["role"];
-    if (!actor.contains("kind")) actor["kind"] = (**rec)["kind"];
-    if (!actor.contains("capabilities")) actor["capabilities"] = (**rec)["capabilities"];
+  if (!id.empty() && !actor.contains("role") && g.find_agent(id) < 0) {
+    auto rec = find_agent(s, id);
+    if (!rec) return store_failure(rec.error());
+    if (*rec) {
+      actor["role"] = (**rec)["role"];
+      if (!actor.contains("kind")) actor["kind"] = (**rec)["kind"];
+      if (!actor.contains("capabilities")) actor["capabilities"] = (**rec)["capabilities"];
+    }
   }
+  // As a transition would: the skills hydrated into the actor's workspace count, unless the body
+  // gives the capabilities outright.
+  if (!actor.contains("capabilities")) add_hydrated_skills(actor, g, s.store.skills());
   return std::nullopt;
 }
 
 api_response evaluate(const services& s, const call& c) {
   json body;
   if (auto bad = parse_body(c.request.body, s.limits.max_json_depth, body)) return *bad;
-  if (auto bad = only_fields(body, {"event", "task", "task_id", "actor", "now"})) return *bad;
+  if (auto bad = only_fields(body, {"event", "task", "task_id", "actor", "assignment", "now"})) return *bad;
   const auto g = s.store.graph();
   if (!g) return no_policy();
   const auto event = body.find("event");
@@ -114,6 +118,19 @@ api_response evaluate(const services& s, const call& c) {
   json actor;
   if (auto bad = evaluation_actor(s, c, body, *g, actor)) return *bad;
   request["actor"] = std::move(actor);
+  // The assignment as given, else the task's assignee with the skills hydrated into its workspace
+  // (as a transition would see it); without either, the engine derives it from the task.
+  if (const auto a = body.find("assignment"); a != body.end()) {
+    request["assignment"] = *a;
+  } else if (const auto t = request.find("task"); t != request.end() && t->is_object()) {
+    const auto who = t->find("assignee");
+    if (who != t->end() && who->is_string() && !who->get<std::string>().empty()) {
+      json holder = {{"id", *who}};
+      if (const auto role = t->find("assignee_role"); role != t->end()) holder["role"] = *role;
+      add_hydrated_skills(holder, *g, s.store.skills());
+      if (holder.contains("capabilities")) request["assignment"] = std::move(holder);
+    }
+  }
 
   const auto built = engine::request_from_json(request, *g);
   if (!built.ok()) {

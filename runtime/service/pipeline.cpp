@@ -361,19 +361,6 @@ bool stamp_actor(engine::request& req, const engine::rule_graph& g, const json& 
   return true;
 }
 
-// `party` (an actor or assignment object) with `hydrated` added to its capabilities: to the ones
-// it gives, else to the ones the org declares for its id.
-void add_capabilities(json& party, const engine::rule_graph& g, const std::vector<std::string>& hydrated) {
-  std::vector<std::string> declared;
-  if (const auto it = party.find("capabilities"); it != party.end() && it->is_array()) {
-    for (const auto& c : *it)
-      if (c.is_string()) declared.push_back(c.get<std::string>());
-  } else if (const std::int32_t a = g.find_agent(actor_id(party)); a >= 0) {
-    declared = g.policy().agents[static_cast<std::size_t>(a)].capabilities;
-  }
-  party["capabilities"] = merge_capabilities(std::move(declared), hydrated);
-}
-
 // The assignment object for a transition's request: none when the task alone implies it (no new
 // holder, and no hydrated skills known for the assignee); a JSON null when the task goes to
 // nobody (a role without agents); else the holder with its role, and its capabilities when it has

@@ -6,12 +6,23 @@
 // depends on the file system.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
+namespace agentos::engine {
+class rule_graph;
+}
+
 namespace agentos::runtime {
+
+namespace hydration {
+struct config;
+}
 
 class skill_source {
  public:
@@ -25,5 +36,19 @@ class skill_source {
 // `declared` plus `hydrated`, sorted and unique.
 [[nodiscard]] std::vector<std::string> merge_capabilities(std::vector<std::string> declared,
                                                           const std::vector<std::string>& hydrated);
+
+// `party` (an actor or assignment object as engine::request_from_json reads one) with `hydrated`
+// added to its capabilities: to the ones it gives, else to the ones the org declares for its id.
+void add_capabilities(nlohmann::json& party, const engine::rule_graph& g, const std::vector<std::string>& hydrated);
+
+// add_capabilities with what `skills` knows of the party's id; nothing when `skills` is null, the
+// party is not an object with an id, or no workspace is known for it.
+void add_hydrated_skills(nlohmann::json& party, const engine::rule_graph& g, const skill_source* skills);
+
+// The skills hydrated into the workspaces `cfg` declares, for each agent a workspace names. Every
+// call reads the workspace as it is (its manifest, then a readlink and a stat per managed link:
+// hydration::hydrated_skills), so a hydration run, or a skill source deleted under a link, shows
+// at the next transition without a restart.
+[[nodiscard]] std::shared_ptr<const skill_source> workspace_skills(const hydration::config& cfg);
 
 }  // namespace agentos::runtime

@@ -353,6 +353,8 @@ outcome task_store::activate(compiled_policy policy, std::int64_t now) {
   return m->enqueue(std::move(p)).get();
 }
 
+const skill_source* task_store::skills() const { return m->options.skills.get(); }
+
 std::shared_ptr<const engine::rule_graph> task_store::graph() const { return policy().graph; }
 
 compiled_policy task_store::policy() const {

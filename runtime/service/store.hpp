@@ -148,6 +148,8 @@ class task_store {
 
   // The active policy (null when the store has none).
   [[nodiscard]] std::shared_ptr<const engine::rule_graph> graph() const;
+  // Where the store reads agents' hydrated skills (store_options::skills); null when nowhere.
+  [[nodiscard]] const skill_source* skills() const;
   // The active policy with its bundle (both null when the store has none).
   [[nodiscard]] compiled_policy policy() const;
   [[nodiscard]] writer_stats stats() const;

@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "commands.hpp"
+#include "runtime/hydration/hydration.hpp"
 #include "runtime/service/api.hpp"
 #include "runtime/service/http_server.hpp"
 #include "store_access.hpp"
@@ -31,6 +32,7 @@ struct serve_options {
   std::string signing_secrets;  // {"<actor id>": "<secret>"}: HMAC keys of signed callbacks
   bool require_signatures = false;
   std::string webhooks;
+  std::string hydration;  // a hydration.json: agents' hydrated skills count as capabilities
 };
 
 // "HOST:PORT" or "[V6]:PORT".
@@ -112,6 +114,17 @@ int run_serve(const serve_options& o) {
   }
   runtime::store_options store_options;
   store_options.linger = std::chrono::microseconds(o.linger_us);
+  std::size_t hydrated_workspaces = 0;
+  if (!o.hydration.empty()) {
+    const auto loaded = runtime::hydration::load_config(o.hydration);
+    if (!loaded.cfg) {
+      for (const auto& e : loaded.errors)
+        std::cerr << runtime::hydration::location(e) << ": error[" << e.code << "]: " << e.message << "\n";
+      return exit_usage;
+    }
+    hydrated_workspaces = loaded.cfg->workspaces.size();
+    store_options.skills = runtime::workspace_skills(*loaded.cfg);
+  }
   auto store = open_store(o.data, o.policy, store_access::write, code, store_options);
   if (!store) return code;
   const std::size_t token_count = tokens->size();
@@ -147,8 +160,9 @@ int run_serve(const serve_options& o) {
   const std::string base =
       "http://" + (v6 ? "[" + http.address + "]" : http.address) + ":" + std::to_string(server.port());
   api.default_public_base_url(base);
-  std::cout << "agentos: serving " << o.data << " on " << base << " (" << token_count << " tokens; try GET /health)"
-            << std::endl;
+  std::cout << "agentos: serving " << o.data << " on " << base << " (" << token_count << " tokens";
+  if (!o.hydration.empty()) std::cout << "; skills of " << hydrated_workspaces << " workspaces from " << o.hydration;
+  std::cout << "; try GET /health)" << std::endl;
 
   int signal = 0;
   sigwait(&signals, &signal);
@@ -183,6 +197,9 @@ void register_serve(CLI::App& app, command_result& result) {
   cmd->add_option("--webhooks", o->webhooks,
                   "A JSON file [{\"id\", \"url\", \"secret\", \"events\"?}, ...] of webhooks to create or update "
                   "(docs/api-events.md)");
+  cmd->add_option("--hydration", o->hydration,
+                  "A hydration.json (docs/hydration.md): the skills hydrated into each agent's workspace count as its "
+                  "capabilities, read at every transition");
   cmd->footer("Exit status: 0 after a graceful stop (SIGTERM, SIGINT); 1 for a policy with errors; 2 otherwise.");
   cmd->callback([o, &result] { result.exit_code = run_serve(*o); });
 }
