@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is needed, builds, and runs the main job: `agentos serve` on loopback with the
-# default policy (policies/agent-os.policy) and the embedded LMDB store in ./var. Before serving
+# default policy (policies/agent-os.policy) and the embedded LMDB store in ./var, started through
+# scripts/agents-stack, which first hydrates every agent's workspace (policies/hydration.json). Before serving
 # it lints, formats-checks and tests the shipped policies, and on the first run creates
 # ./var/tokens.json with a fresh bearer token per actor (mode 0600; delete it for new ones).
 # AGENTOS_LISTEN=HOST:PORT changes the address (default 127.0.0.1:8080). Stop with Ctrl-C.
@@ -35,7 +36,8 @@ token_of() { sed -n "s/^ *\"\\([0-9a-f]*\\)\": \"$1\".*/\\1/p" var/tokens.json |
 operator="$(token_of alex)"
 cat <<TXT
 
-agentos serve: the operator API on http://$listen (docs/api.md), store ./var, policy policies/agent-os.policy.
+agentos serve: the operator API on http://$listen (docs/api.md), store ./var, policy policies/agent-os.policy,
+agents' skills hydrated into var/workspaces/<agent>/.agents/skills (policies/hydration.json, docs/hydration.md).
 Bearer tokens per actor are in var/tokens.json. As the operator (alex):
 
   T=$operator
@@ -50,4 +52,6 @@ A walkthrough: examples/demo.sh. The CLI works on the same store when the server
 
 Ctrl-C (or SIGTERM) stops the server gracefully.
 TXT
-exec $A serve --policy policies/agent-os.policy --data var --listen "$listen" --tokens var/tokens.json
+# scripts/agents-stack hydrates every agent's workspace (policies/hydration.json: var/workspaces/*)
+# with the project's write-back skills, then starts the server with that configuration.
+AGENTOS=$A exec ./scripts/agents-stack --policy policies/agent-os.policy --data var --listen "$listen" --tokens var/tokens.json

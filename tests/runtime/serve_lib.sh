@@ -25,7 +25,9 @@ start_server() {
   local agentos=$1 policy=$2 dir=$3 tokens=$4
   shift 4
   SERVER_DIR=$dir
-  "$agentos" serve --policy "$policy" --data "$dir/data" --listen 127.0.0.1:0 --tokens "$tokens" "$@" \
+  # SERVE_COMMAND (a command that takes serve's options, e.g. scripts/agents-stack) replaces
+  # `AGENTOS serve` when set.
+  ${SERVE_COMMAND:-"$agentos" serve} --policy "$policy" --data "$dir/data" --listen 127.0.0.1:0 --tokens "$tokens" "$@" \
     > "$dir/serve.out" 2> "$dir/serve.err" &
   SERVER_PID=$!
   # The server prints `agentos: serving DIR on http://HOST:PORT (...)` once it listens.

@@ -24,6 +24,7 @@ struct hydrate_options {
   std::string workspace;
   bool check = false;
   bool dry_run = false;
+  bool create_workspaces = false;
   std::string format = "text";
 };
 
@@ -246,6 +247,15 @@ int run_hydrate(const hydrate_options& o) {
       if (o.project.empty() || ws.project == o.project) selected.push_back(ws);
   }
 
+  if (o.create_workspaces && m == mode::hydrate) {
+    for (const auto& ws : selected) {
+      std::error_code ec;
+      if (fs::create_directories(ws.path, ec); ec) {
+        std::cerr << "agentos hydrate: cannot create workspace " << ws.path << ": " << ec.message() << "\n";
+        return exit_usage;
+      }
+    }
+  }
   std::vector<hy::plan> plans;
   totals t;
   for (const auto& ws : selected) {
@@ -284,6 +294,8 @@ void register_hydrate(CLI::App& app, command_result& result) {
   auto* check = cmd->add_flag("--check", o->check, "Report drift and change nothing; exit 1 if there is any");
   auto* dry = cmd->add_flag("--dry-run", o->dry_run, "Print what would be created, replaced or removed; change nothing");
   check->excludes(dry);
+  cmd->add_flag("--create-workspaces", o->create_workspaces,
+                "Create a selected workspace directory that does not exist yet (by default that is an error)");
   cmd->add_option("--format", o->format, "Output: text, or json (one object: workspaces, actions, findings, errors, summary)")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
