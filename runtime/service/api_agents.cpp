@@ -58,6 +58,11 @@ api_response list_agents(const services& s, const call&) {
     if (g && g->find_agent(rec.value("id", std::string())) >= 0) continue;
     agents.push_back(registered_agent(g.get(), rec));
   }
+  // What the server sees in each agent's workspace right now (null: no workspace configured).
+  for (auto& a : agents) {
+    const auto hydrated = s.store.skills() ? s.store.skills()->skills_of(a["id"].get<std::string>()) : std::nullopt;
+    a["skills"] = hydrated ? json(*hydrated) : json(nullptr);
+  }
   return {200, {{"policy", g ? json(g->version()) : json(nullptr)}, {"roles", std::move(roles)}, {"agents", std::move(agents)}}, {}};
 }
 

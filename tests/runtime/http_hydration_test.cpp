@@ -89,11 +89,22 @@ TEST_F(HttpHydration, APlanFirstAssignmentWaitsForTheSubmitPlanSkill) {
   ASSERT_EQ(dry.status, 200u) << dry.body.dump();
   EXPECT_EQ(dry.body["decision"]["effect"], "deny") << dry.body.dump();
 
+  // The operator sees QA's empty workspace, and no workspace for the others.
+  auto skills_of = [&](const std::string& agent) {
+    const reply listed = get(port, "/api/agents", alex);
+    for (const auto& a : listed.body["agents"])
+      if (a["id"] == agent) return a["skills"];
+    return json("no such agent");
+  };
+  EXPECT_EQ(skills_of("claude_qa"), json::array());
+  EXPECT_EQ(skills_of("claude"), json(nullptr));
+
   // Hydrate the workspace: the project's own submit-plan and submit-result skills are linked.
   const hy::plan done = hy::hydrate(cfg, cfg.workspaces.at(0));
   ASSERT_TRUE(done.errors.empty()) << done.errors[0].message;
   EXPECT_EQ(done.actions.size(), 2u);
   EXPECT_EQ(hy::hydrated_skills(workspace), (std::vector<std::string>{"submit-plan", "submit-result"}));
+  EXPECT_EQ(skills_of("claude_qa"), json({"submit-plan", "submit-result"}));
 
   // The dry run sees the hydrated workspace at once.
   const reply dry_after =
