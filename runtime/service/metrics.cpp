@@ -183,6 +183,9 @@ std::string service_metrics::render(const task_store& store) const {
   sample(out, "agentos_writer_commits_total", "", w.commits);
   header(out, "agentos_writer_operations_total", "counter", "Operations the writer committed.");
   sample(out, "agentos_writer_operations_total", "", w.operations);
+  header(out, "agentos_writer_nested_retries_total", "counter",
+         "Batches run again with a nested transaction per operation, because one operation's writes had to be undone alone.");
+  sample(out, "agentos_writer_nested_retries_total", "", w.nested_retries);
   header(out, "agentos_writer_batch_size", "histogram", "Operations per committed write transaction (group commit).");
   cumulative = 0;
   for (std::size_t i = 0; i < writer_stats::batch_buckets; ++i) {

@@ -131,20 +131,34 @@ struct task_store::impl {
     }
   }
 
-  // Applies a batch in one write txn, each operation in a nested txn. On map_full the whole
-  // batch is retried once after growing the map (no txn may be open while it grows).
+  // Applies a batch in one write txn. First every operation straight in that txn (the common
+  // case: each one either commits its writes or writes nothing); when one would have to be undone
+  // alone (a store error, or an outcome that is not acknowledged after it wrote something), the
+  // txn is dropped and the batch runs again with each operation in a nested txn, so a failed one
+  // does not disturb the others. Operations are functions of their op (which carries `now`) and
+  // the store, so the second run decides exactly as the first would have. Nested txns cost a
+  // 2 MiB allocation each in LMDB, which is why they are kept for that second run. On map_full
+  // the whole batch is retried after growing the map (no txn may be open while it grows).
   void commit_batch(std::vector<std::unique_ptr<pending>>& batch) {
     if (batch.size() == 1 && batch.front()->activation) return commit_activation(*batch.front());
+    bool nested = false;
     for (int attempt = 0;; ++attempt) {
       const audit_head saved = head;
-      std::optional<store_error> whole = try_batch(batch);
-      if (!whole) {
+      bool needs_nesting = false;
+      std::optional<store_error> whole = try_batch(batch, nested, needs_nesting);
+      if (!whole && !needs_nesting) {
         count_commit(batch.size());
         publish_outbox(head.next_outbox - 1);
         return;
       }
       head = saved;
       if (context) context->forget_all();  // the cache may hold what the aborted txn wrote
+      if (needs_nesting) {
+        nested = true;
+        std::lock_guard lock(stats_mutex);
+        counters.nested_retries += 1;
+        continue;
+      }
       if (whole->code == store_errc::map_full && attempt < 3) {
         if (auto g = environment.grow(); g) continue;
         else whole = std::move(g).error();
@@ -219,7 +233,9 @@ struct task_store::impl {
     });
   }
 
-  std::optional<store_error> try_batch(std::vector<std::unique_ptr<pending>>& batch) {
+  // One attempt at a batch (see commit_batch). With `nested` false, sets `needs_nesting` and
+  // returns (the txn aborted) as soon as an operation would need its own writes undone.
+  std::optional<store_error> try_batch(std::vector<std::unique_ptr<pending>>& batch, bool nested, bool& needs_nesting) {
     if (!context) {
       for (auto& p : batch)
       {
@@ -234,6 +250,24 @@ struct task_store::impl {
     auto parent = environment.begin_write();
     if (!parent) return std::move(parent).error();
     for (auto& p : batch) {
+      if (!nested) {
+        lmdb_kv w(*parent, tables);
+        audit_head h = head;
+        result<outcome> r = runtime::apply(w, *context, h, p->op);
+        if (r && r->acknowledged()) {
+          head = std::move(h);
+          p->result = std::move(*r);
+        } else if (r && w.writes() == 0) {
+          p->result = std::move(*r);  // refused before it wrote anything: nothing to undo
+        } else if (!r && (r.error().code == store_errc::map_full || r.error().code == store_errc::io ||
+                          r.error().code == store_errc::no_space)) {
+          return std::move(r).error();  // the whole batch is retried or failed, as below
+        } else {
+          needs_nesting = true;
+          return std::nullopt;
+        }
+        continue;
+      }
       auto child = parent->child();
       if (!child) return std::move(child).error();
       lmdb_kv w(*child, tables);

@@ -79,6 +79,9 @@ struct writer_stats {
   std::uint64_t operations = 0;
   std::uint64_t commits = 0;
   std::uint64_t max_batch = 0;
+  // Batches run a second time with a nested txn per operation, because one operation needed its
+  // writes undone alone (task_store's writer; docs/store.md "Group commit").
+  std::uint64_t nested_retries = 0;
   // Committed batches by size: batch_sizes[i] counts batches of 2^(i-1) < size <= 2^i (the last
   // one also every larger batch).
   static constexpr std::size_t batch_buckets = 12;

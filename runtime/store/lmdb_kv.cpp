@@ -77,9 +77,13 @@ result<std::optional<std::pair<std::string_view, std::string_view>>> lmdb_kv::la
 }
 
 result<void> lmdb_kv::put(kv::table t, std::string_view key, std::string_view value) {
+  ++m_writes;
   return m_txn->put((*m_tables)[t], key, value);
 }
 
-result<bool> lmdb_kv::del(kv::table t, std::string_view key) { return m_txn->del((*m_tables)[t], key); }
+result<bool> lmdb_kv::del(kv::table t, std::string_view key) {
+  ++m_writes;
+  return m_txn->del((*m_tables)[t], key);
+}
 
 }  // namespace agentos::runtime

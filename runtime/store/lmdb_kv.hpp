@@ -31,9 +31,14 @@ class lmdb_kv final : public kv::writer {
   result<void> put(kv::table t, std::string_view key, std::string_view value) override;
   result<bool> del(kv::table t, std::string_view key) override;
 
+  // How many puts and dels were asked of this writer, failed ones included: zero means it has
+  // not touched the transaction.
+  [[nodiscard]] std::size_t writes() const { return m_writes; }
+
  private:
   txn* m_txn;
   const lmdb_tables* m_tables;
+  std::size_t m_writes = 0;
 };
 
 }  // namespace agentos::runtime

@@ -436,3 +436,79 @@ TEST(Store, LingerGathersConcurrentCallersIntoOneCommit) {
   EXPECT_LT(st.commits, 8u);  // the writer waited for more work instead of committing each alone
   EXPECT_GE(st.max_batch, 2u);
 }
+
+// The writer applies a batch straight in its transaction and runs it again with nested
+// transactions only when one operation has to be undone alone. Here one operation writes and
+// then refuses (an outcome that is not acknowledged): its write must vanish while the operations
+// batched with it commit, with the ids, audit chain and answers a nested run gives.
+TEST(Store, AnOperationUndoneAloneLeavesTheRestOfItsBatch) {
+  temp_dir dir("agentos-store");
+  store_options options;
+  options.linger = std::chrono::milliseconds(20);
+  auto s = task_store::open(dir.path(), shipped(), options);
+  ASSERT_TRUE(s) << s.error().message;
+  auto& store = **s;
+  std::vector<std::future<outcome>> pending;
+  auto submit_create = [&](int i) {
+    create_op op;
+    op.task = {{"title", "t" + std::to_string(i)}, {"kind", "admin"}};
+    op.actor = actor("openclaw");
+    op.now = t0;
+    pending.push_back(store.submit(op));
+  };
+  submit_create(0);
+  submit_create(1);
+  record_op refuses;
+  refuses.write = [](kv::writer& w) -> result<outcome> {
+    if (auto r = w.put(kv::table::meta, "probe", "written"); !r) return std::move(r).error();
+    outcome o;
+    o.status = outcome_status::invalid;
+    o.code = "test.refused";
+    o.message = "refused after writing";
+    return o;
+  };
+  std::future<outcome> refused = store.submit(refuses);
+  submit_create(2);
+  submit_create(3);
+
+  EXPECT_EQ(refused.get().code, "test.refused");
+  std::vector<std::string> ids;
+  for (auto& f : pending) {
+    const outcome o = f.get();
+    EXPECT_APPLIED(o);
+    ids.push_back(o.body["task"]["id"].get<std::string>());
+  }
+  EXPECT_EQ(ids, (std::vector<std::string>{"T-1", "T-2", "T-3", "T-4"}));
+  EXPECT_GE(store.stats().nested_retries, 1u);
+
+  record_op probe;
+  probe.write = [](kv::writer& w) -> result<outcome> {
+    auto v = w.get(kv::table::meta, "probe");
+    if (!v) return std::move(v).error();
+    outcome o;
+    o.status = outcome_status::invalid;  // nothing to commit
+    o.code = *v ? "probe.present" : "probe.absent";
+    return o;
+  };
+  EXPECT_EQ(store.apply(probe).code, "probe.absent");
+  for (const auto& id : ids) EXPECT_EQ(state_of(store, id), "intake");
+  auto v = store.verify();
+  ASSERT_TRUE(v) << v.error().message;
+  EXPECT_TRUE(v->ok());
+  EXPECT_EQ(v->mismatches, 0u);
+}
+
+// Operations refused before they write (a stale version) stay in the straight-through run: no
+// nested retry for a batch of conflicts.
+TEST(Store, RefusalsThatWroteNothingNeedNoNestedRun) {
+  temp_dir dir("agentos-store");
+  auto s = open_store(dir.path());
+  ASSERT_TRUE(s);
+  auto c = create(*s, {{"title", "x"}, {"kind", "engineering"}});
+  const std::string id = c.body["task"]["id"];
+  const outcome stale = move(*s, id, "assign", "openclaw", t0 + 1, std::nullopt, 7);
+  EXPECT_EQ(stale.status, outcome_status::conflict);
+  EXPECT_EQ(s->stats().nested_retries, 0u);
+  EXPECT_APPLIED(move(*s, id, "assign", "openclaw", t0 + 2, std::nullopt, 1));
+  EXPECT_EQ(s->stats().nested_retries, 0u);
+}
