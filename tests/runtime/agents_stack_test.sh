@@ -10,11 +10,8 @@
 set -euo pipefail
 agentos=$1
 src=$2
-if ! command -v curl > /dev/null || ! command -v jq > /dev/null; then
-  echo "agents_stack_test: curl or jq is not installed (scripts/setup.sh installs them): skipped"
-  exit 77
-fi
 . "$(dirname "$0")/serve_lib.sh"
+require_tools agents_stack_test curl jq
 
 tmp=$(mktemp -d)
 trap 'kill_server; rm -rf "$tmp"' EXIT

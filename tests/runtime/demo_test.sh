@@ -9,11 +9,8 @@
 set -euo pipefail
 agentos=$1
 src=$2
-if ! command -v curl > /dev/null; then
-  echo "demo_test: curl is not installed (scripts/setup.sh installs it): skipped"
-  exit 77
-fi
 . "$(dirname "$0")/serve_lib.sh"
+require_tools demo_test curl
 
 tmp=$(mktemp -d)
 trap 'kill_server; rm -rf "$tmp"' EXIT

@@ -1,14 +1,28 @@
 # Sourced by the ctest scripts that drive the real `agentos serve` binary (slow_clients.sh,
-# demo_test.sh, skills_test.sh). Not executable on its own.
+# demo_test.sh, skills_test.sh, agents_stack_test.sh). Not executable on its own.
 #
+#   require_tools NAME TOOL...                exits 77 (skipped) when a TOOL is not installed
 #   start_server AGENTOS POLICY DIR TOKENS [SERVE_OPTION...]
 #                                            starts `agentos serve` on an ephemeral loopback port
 #                                            over DIR/data, with any further options given;
-#                                            sets SERVER_PID and SERVER_URL
+#                                            sets SERVER_PID and SERVER_URL; SERVE_COMMAND (e.g.
+#                                            scripts/agents-stack) replaces `AGENTOS serve`
 #   stop_server                              SIGTERM; fails unless the server exits 0 within 20 s
 #   kill_server                              for an EXIT trap: SIGKILL to a server still running
 #
 # The server's output goes to DIR/serve.out and DIR/serve.err, shown when something fails.
+
+# require_tools NAME TOOL...: exits 77 (ctest's skip) naming the first TOOL that is not installed.
+require_tools() {
+  local name=$1 tool
+  shift
+  for tool in "$@"; do
+    if ! command -v "$tool" > /dev/null; then
+      echo "$name: $tool is not installed (scripts/setup.sh installs it): skipped"
+      exit 77
+    fi
+  done
+}
 
 SERVER_PID=
 SERVER_URL=

@@ -19,13 +19,8 @@
 set -euo pipefail
 agentos=$1
 src=$2
-for tool in curl jq; do
-  if ! command -v "$tool" > /dev/null; then
-    echo "skills_test: $tool is not installed (scripts/setup.sh installs it): skipped"
-    exit 77
-  fi
-done
 . "$(dirname "$0")/serve_lib.sh"
+require_tools skills_test curl jq
 unset AGENTOS_URL AGENTOS_TOKEN AGENTOS_SIGNING_SECRET AGENTOS_TIMEOUT
 
 tmp=$(mktemp -d)

@@ -10,13 +10,8 @@
 set -euo pipefail
 agentos=$1
 src=$2
-for tool in slowhttptest curl; do
-  if ! command -v "$tool" > /dev/null; then
-    echo "slow_clients: $tool is not installed (scripts/setup.sh installs it): skipped"
-    exit 77
-  fi
-done
 . "$(dirname "$0")/serve_lib.sh"
+require_tools slow_clients slowhttptest curl
 
 connections=500
 probes=10
