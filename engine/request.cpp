@@ -182,17 +182,23 @@ void request::assignment_from_task() {
     clear_assignment();
     return;
   }
-  const std::string_view id(who.chars, who.size);
-  const std::int32_t agent = m_graph->find_agent(id);
-  if (agent < 0) {
-    set_assignment(id, assignee_role(), kind_agent);
+  const std::int32_t agent = m_graph->find_agent(std::string_view(who.chars, who.size));
+  const dsl::agent_info* declared = agent >= 0 ? &m_graph->policy().agents[static_cast<std::size_t>(agent)] : nullptr;
+  // No copies: the id is the assignee slot's own text, and a declared agent's capabilities are
+  // the graph's strings, which outlive the request. This runs on every stamped transition.
+  at(slot::assignment_id) = who;
+  at(slot::assignment_role) = get(slot::task_assignee_role);
+  at(slot::assignment_kind) = value::of_scalar(declared ? static_cast<std::int32_t>(declared->kind) : kind_agent);
+  if (!declared || declared->capabilities.empty()) {
     at(slot::assignment_capabilities) = value::of_texts(nullptr, 0);
     return;
   }
-  const auto& declared = m_graph->policy().agents[static_cast<std::size_t>(agent)];
-  set_assignment(id, assignee_role(), static_cast<std::int32_t>(declared.kind));
-  std::vector<std::string_view> views(declared.capabilities.begin(), declared.capabilities.end());
-  set_assignment_capabilities(views);
+  std::vector<text> elements;
+  elements.reserve(declared->capabilities.size());
+  for (const std::string& c : declared->capabilities) elements.push_back({c, m_graph->find_string(c)});
+  sort_unique(elements);
+  const auto& stored = m_sets.emplace_back(std::move(elements));
+  at(slot::assignment_capabilities) = value::of_texts(stored.data(), static_cast<std::uint32_t>(stored.size()));
 }
 
 void request::borrow_attributes(const request& base) {

@@ -407,13 +407,9 @@ std::vector<request_error> set_assignment_json(request& req, const rule_graph& g
     req.clear_assignment();
     return {};
   }
-  request scratch(graph);  // checked here first, so a bad object leaves `req` as it was
-  builder check(graph, scratch);
-  check.party(assignment, "/assignment", false);
-  if (!check.errors.empty()) return std::move(check.errors);
-  builder apply(graph, req);
-  apply.party(assignment, "/assignment", false);
-  return {};
+  builder b(graph, req);
+  b.party(assignment, "/assignment", false);
+  return std::move(b.errors);
 }
 
 }  // namespace agentos::engine

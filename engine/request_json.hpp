@@ -44,7 +44,7 @@ struct request_result {
 
 // Sets `req`'s assignment from an assignment object as request_from_json reads one (null: no
 // assignment), for a caller that builds the rest of the request another way. Returns the
-// problems found, with pointers under /assignment; on any, the assignment is left as it was.
+// problems found, with pointers under /assignment; after any, the request is not to be decided on.
 [[nodiscard]] std::vector<request_error> set_assignment_json(request& req, const rule_graph& graph,
                                                             const nlohmann::json& assignment);
 

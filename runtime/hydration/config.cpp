@@ -292,6 +292,8 @@ std::string location(const error& e) {
   return out;
 }
 
+std::string to_text(const error& e) { return location(e) + ": error[" + e.code + "]: " + e.message; }
+
 bool valid_skill_name(std::string_view name) noexcept {
   if (name.empty() || name.size() > max_name_bytes) return false;
   const auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); };

@@ -35,6 +35,8 @@ struct error {
 
 // "file:line:col", "file#/json/pointer" or "file", as printed before a diagnostic.
 std::string location(const error& e);
+// The one-line diagnostic: "LOCATION: error[CODE]: MESSAGE".
+std::string to_text(const error& e);
 
 struct workspace {
   std::filesystem::path path;  // absolute and lexically normal

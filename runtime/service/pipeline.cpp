@@ -365,10 +365,9 @@ bool stamp_actor(engine::request& req, const engine::rule_graph& g, const json& 
 // holder, and no hydrated skills known for the assignee); a JSON null when the task goes to
 // nobody (a role without agents); else the holder with its role, and its capabilities when it has
 // hydrated skills (role, kind and capabilities otherwise come from the org or the registration).
-result<std::optional<json>> assignment_of(kv::reader& r, const engine::rule_graph& g, const skill_source* skills,
-                                          const std::string& agent, const std::string& role, bool handed_over) {
-  const std::optional<std::vector<std::string>> hydrated =
-      skills && !agent.empty() ? skills->skills_of(agent) : std::nullopt;
+result<std::optional<json>> assignment_of(kv::reader& r, const engine::rule_graph& g, const std::string& agent,
+                                          const std::string& role, bool handed_over,
+                                          const std::optional<std::vector<std::string>>& hydrated) {
   if (!handed_over && !hydrated) return std::optional<json>{};
   if (agent.empty()) return std::optional<json>{json(nullptr)};
   auto party = resolve_actor(r, g, json{{"id", agent}});
@@ -621,9 +620,15 @@ result<outcome> apply_transition(kv::writer& w, policy_context& p, audit_head& h
   // The request: the fast path stamps the cached task into a fresh request; an actor the policy
   // does not declare, or one with hydrated skills, goes through the JSON path, which resolves and
   // validates it.
+  // Each workspace is read once: the holder's skills are the actor's when they are one agent.
   const skill_source* skills = p.skills();
+  const std::string& holder_id = reassigned ? reassigned->agent : rec.assignee;
   const std::optional<std::vector<std::string>> actor_skills =
       skills ? skills->skills_of(actor_id(op.actor)) : std::nullopt;
+  const std::optional<std::vector<std::string>> holder_skills =
+      !skills || holder_id.empty()       ? std::nullopt
+      : holder_id == actor_id(op.actor) ? actor_skills
+                                        : skills->skills_of(holder_id);
   std::optional<engine::request> fast;
   engine::request_result slow;
   engine::request* req_ptr = nullptr;
@@ -657,8 +662,8 @@ result<outcome> apply_transition(kv::writer& w, policy_context& p, audit_head& h
   engine::request& req = *req_ptr;
   // The assignment: the new holder when the event names one, else the assignee. Given in the
   // request (and so on the record) when it is not what the task alone implies.
-  auto holder = assignment_of(w, g, skills, reassigned ? reassigned->agent : rec.assignee,
-                              reassigned ? reassigned->role : rec.assignee_role, reassigned.has_value());
+  auto holder = assignment_of(w, g, holder_id, reassigned ? reassigned->role : rec.assignee_role,
+                              reassigned.has_value(), holder_skills);
   if (!holder) return std::move(holder).error();
   std::string assignment_text;
   if (*holder) {
@@ -740,8 +745,9 @@ result<outcome> apply_transition(kv::writer& w, policy_context& p, audit_head& h
     req.set_assignee_role(rec.assignee_role.empty() ? -1 : g.find_role(rec.assignee_role));
   }
   // From here on the request describes the task as stored (for the escalations evaluated on it),
-  // so the assignment goes back to what the task implies, as the audit's replay will read it.
-  req.assignment_from_task();
+  // so an assignment given explicitly goes back to what the task implies, as the audit's replay
+  // will read it (without one, it already is).
+  if (*holder) req.assignment_from_task();
   rec.version += 1;
   rec.updated_at = op.now;
 

@@ -11,13 +11,6 @@
 
 namespace agentos::runtime {
 
-std::vector<std::string> merge_capabilities(std::vector<std::string> declared, const std::vector<std::string>& hydrated) {
-  declared.insert(declared.end(), hydrated.begin(), hydrated.end());
-  std::sort(declared.begin(), declared.end());
-  declared.erase(std::unique(declared.begin(), declared.end()), declared.end());
-  return declared;
-}
-
 void add_capabilities(nlohmann::json& party, const engine::rule_graph& g, const std::vector<std::string>& hydrated) {
   std::vector<std::string> declared;
   if (const auto it = party.find("capabilities"); it != party.end() && it->is_array()) {
@@ -27,7 +20,10 @@ void add_capabilities(nlohmann::json& party, const engine::rule_graph& g, const 
     if (const std::int32_t a = g.find_agent(id->get<std::string>()); a >= 0)
       declared = g.policy().agents[static_cast<std::size_t>(a)].capabilities;
   }
-  party["capabilities"] = merge_capabilities(std::move(declared), hydrated);
+  declared.insert(declared.end(), hydrated.begin(), hydrated.end());
+  std::sort(declared.begin(), declared.end());
+  declared.erase(std::unique(declared.begin(), declared.end()), declared.end());
+  party["capabilities"] = std::move(declared);
 }
 
 void add_hydrated_skills(nlohmann::json& party, const engine::rule_graph& g, const skill_source* skills) {

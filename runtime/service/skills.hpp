@@ -33,10 +33,6 @@ class skill_source {
   [[nodiscard]] virtual std::optional<std::vector<std::string>> skills_of(std::string_view agent) const = 0;
 };
 
-// `declared` plus `hydrated`, sorted and unique.
-[[nodiscard]] std::vector<std::string> merge_capabilities(std::vector<std::string> declared,
-                                                          const std::vector<std::string>& hydrated);
-
 // `party` (an actor or assignment object as engine::request_from_json reads one) with `hydrated`
 // added to its capabilities: to the ones it gives, else to the ones the org declares for its id.
 void add_capabilities(nlohmann::json& party, const engine::rule_graph& g, const std::vector<std::string>& hydrated);

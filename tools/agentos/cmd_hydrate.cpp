@@ -45,9 +45,7 @@ fs::path comparable(const fs::path& p) {
   return ec ? fs::absolute(p).lexically_normal() : c;
 }
 
-void print_error_text(const hy::error& e) {
-  std::cerr << hy::location(e) << ": error[" << e.code << "]: " << e.message << "\n";
-}
+void print_error_text(const hy::error& e) { std::cerr << hy::to_text(e) << "\n"; }
 
 json error_json(const hy::error& e) {
   return {{"code", e.code},

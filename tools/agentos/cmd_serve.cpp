@@ -118,8 +118,7 @@ int run_serve(const serve_options& o) {
   if (!o.hydration.empty()) {
     const auto loaded = runtime::hydration::load_config(o.hydration);
     if (!loaded.cfg) {
-      for (const auto& e : loaded.errors)
-        std::cerr << runtime::hydration::location(e) << ": error[" << e.code << "]: " << e.message << "\n";
+      for (const auto& e : loaded.errors) std::cerr << runtime::hydration::to_text(e) << "\n";
       return exit_usage;
     }
     hydrated_workspaces = loaded.cfg->workspaces.size();
