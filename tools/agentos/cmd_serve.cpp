@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "commands.hpp"
+#include "listen_address.hpp"
 #include "runtime/hydration/hydration.hpp"
 #include "runtime/service/api.hpp"
 #include "runtime/service/http_server.hpp"
@@ -35,27 +36,15 @@ struct serve_options {
   std::string hydration;  // a hydration.json: agents' hydrated skills count as capabilities
 };
 
-// "HOST:PORT" or "[V6]:PORT".
-bool parse_listen(const std::string& text, runtime::http_options& out) {
-  const auto colon = text.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) return false;
-  std::string host = text.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  const std::string port = text.substr(colon + 1);
-  if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) return false;
-  const unsigned long n = std::stoul(port);
-  if (n > 65535) return false;
-  out.address = host;
-  out.port = static_cast<std::uint16_t>(n);
-  return true;
-}
-
 int run_serve(const serve_options& o) {
   runtime::http_options http;
-  if (!parse_listen(o.listen, http)) {
+  listen_address where;
+  if (!parse_listen(o.listen, where)) {
     print_error("cli.usage", "--listen `" + o.listen + "`: expected HOST:PORT, e.g. 127.0.0.1:8080");
     return exit_usage;
   }
+  http.address = where.host;
+  http.port = where.port;
   std::string error;
   // Without --tokens, the data directory's tokens.json (what scripts/run.sh writes).
   const std::string token_file = o.tokens.empty() ? (std::filesystem::path(o.data) / "tokens.json").string() : o.tokens;
