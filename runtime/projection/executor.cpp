@@ -37,7 +37,7 @@ using header_list = std::vector<std::pair<std::string, std::string>>;
 
 // One request on a connection of its own, bounded by `timeout` in all (name resolution included)
 // and abandoned at once when `stop` is requested.
-http_answer send(const base_url& url, http::verb method, const std::string& target, const std::string& body,
+http_answer send(const agentos_url& url, http::verb method, const std::string& target, const std::string& body,
                  const header_list& headers, std::chrono::milliseconds timeout, const std::stop_token& stop) {
   asio::io_context ioc;
   tcp::resolver resolver(ioc);
@@ -133,7 +133,7 @@ std::optional<std::map<std::string, std::string>> load_agent_tokens(const std::f
   return out;
 }
 
-std::optional<base_url> parse_base_url(std::string_view url, std::string& error) {
+std::optional<agentos_url> parse_agentos_url(std::string_view url, std::string& error) {
   constexpr std::string_view scheme = "http://";
   if (!url.starts_with(scheme)) {
     error = "`" + std::string(url) + "` is not an http:// URL";
@@ -148,7 +148,7 @@ std::optional<base_url> parse_base_url(std::string_view url, std::string& error)
     return std::nullopt;
   }
   while (!path.empty() && path.back() == '/') path.remove_suffix(1);
-  base_url out;
+  agentos_url out;
   out.prefix = std::string(path);
   out.host_header = std::string(authority);
   std::string_view host = authority, port;

@@ -38,20 +38,20 @@ namespace agentos::runtime::projection {
 
 // The agentos server's base URL: http://HOST[:PORT][/PREFIX]. Only http: the executor talks to a
 // server on the same host or network (put a TLS proxy in front for anything else).
-struct base_url {
+struct agentos_url {
   std::string host;    // as written, brackets removed for IPv6
   std::string port;    // "80" when absent
   std::string prefix;  // path before /api, without a trailing slash ("" for a bare host)
   std::string host_header;
 };
-[[nodiscard]] std::optional<base_url> parse_base_url(std::string_view url, std::string& error);
+[[nodiscard]] std::optional<agentos_url> parse_agentos_url(std::string_view url, std::string& error);
 
 // The texts the executor writes back (the content between the markers).
 [[nodiscard]] std::string plan_text(std::string_view title, std::string_view task, std::uint64_t version);
 [[nodiscard]] std::string result_text(std::string_view title, std::string_view task, std::uint64_t version);
 
 struct executor_options {
-  base_url agentos;
+  agentos_url agentos;
   std::map<std::string, std::string> tokens;   // agent -> bearer token: the agents it acts for
   std::map<std::string, std::string> secrets;  // agent -> HMAC key for signed callbacks
   std::string default_secret;                  // for agents without one in `secrets` ("" : unsigned)

@@ -33,12 +33,12 @@ using nlohmann::json;
 constexpr std::chrono::seconds linger_time{2};
 constexpr std::size_t linger_bytes = std::size_t{8} << 20;
 
-struct answer {
+struct wake_answer {
   unsigned status = 200;
   json body;
 };
 
-answer error_answer(unsigned status, std::string_view code, std::string_view message, std::string_view field = {}) {
+wake_answer error_answer(unsigned status, std::string_view code, std::string_view message, std::string_view field = {}) {
   json details = json::object();
   if (!field.empty()) details["field"] = field;
   return {status, {{"error", {{"code", code}, {"message", message}, {"details", details}}}}};
@@ -54,7 +54,7 @@ const char* admission_name(admission a) {
   return "ignored";
 }
 
-answer handle_wake(executor& target, std::string_view body) {
+wake_answer handle_wake(executor& target, std::string_view body) {
   auto parsed = parse_wake(body);
   if (const auto* bad = std::get_if<wake_error>(&parsed)) return error_answer(400, bad->code, bad->message, bad->field);
   const wake& w = std::get<wake>(parsed);
@@ -130,7 +130,7 @@ class wake_session : public std::enable_shared_from_this<wake_session> {
     if (ec) return close();  // end of stream, timeout, reset: nothing to answer
 
     const auto& req = m_parser->get();
-    answer a;
+    wake_answer a;
     const std::string_view target(req.target().data(), req.target().size());
     if (req.method() == http::verb::get && (target == "/health" || target.starts_with("/health?"))) {
       a = {200, {{"status", "ok"}}};
@@ -143,7 +143,7 @@ class wake_session : public std::enable_shared_from_this<wake_session> {
     send(a, req.version(), req.keep_alive(), false);
   }
 
-  void send(const answer& a, unsigned version, bool keep_alive, bool linger) {
+  void send(const wake_answer& a, unsigned version, bool keep_alive, bool linger) {
     m_response = {};
     m_response.version(version);
     m_response.result(static_cast<http::status>(a.status));

@@ -120,26 +120,26 @@ TEST(Wake, FindsTheTaskLine) {
   EXPECT_EQ(find_task_line("Agentos-Task: T-1"), std::nullopt);
 }
 
-TEST(ExecutorConfig, BaseUrls) {
+TEST(ExecutorConfig, AgentosUrls) {
   std::string error;
-  auto u = parse_base_url("http://127.0.0.1:8080", error);
+  auto u = parse_agentos_url("http://127.0.0.1:8080", error);
   ASSERT_TRUE(u) << error;
   EXPECT_EQ(u->host, "127.0.0.1");
   EXPECT_EQ(u->port, "8080");
   EXPECT_EQ(u->prefix, "");
-  u = parse_base_url("http://[::1]:9/agentos/", error);
+  u = parse_agentos_url("http://[::1]:9/agentos/", error);
   ASSERT_TRUE(u) << error;
   EXPECT_EQ(u->host, "::1");
   EXPECT_EQ(u->port, "9");
   EXPECT_EQ(u->prefix, "/agentos");
   EXPECT_EQ(u->host_header, "[::1]:9");
-  u = parse_base_url("http://localhost", error);
+  u = parse_agentos_url("http://localhost", error);
   ASSERT_TRUE(u) << error;
   EXPECT_EQ(u->port, "80");
   for (const char* bad : {"https://x", "127.0.0.1:8080", "http://", "http://:80", "http://h:0", "http://h:70000",
                           "http://h:8a", "http://u@h", "http://h/p?q", "http://[::1"}) {
     error.clear();
-    EXPECT_FALSE(parse_base_url(bad, error)) << bad;
+    EXPECT_FALSE(parse_agentos_url(bad, error)) << bad;
     EXPECT_FALSE(error.empty()) << bad;
   }
 }
@@ -185,7 +185,7 @@ class Executor : public Http {
     m_executor.reset();
     executor_options o;
     std::string error;
-    auto url = parse_base_url("http://127.0.0.1:" + std::to_string(port), error);
+    auto url = parse_agentos_url("http://127.0.0.1:" + std::to_string(port), error);
     ASSERT_TRUE(url) << error;
     o.agentos = *url;
     auto tokens = load_agent_tokens(m_dir.path() / "tokens.json", error);

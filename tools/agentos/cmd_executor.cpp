@@ -51,7 +51,7 @@ int run_executor(const executor_cli_options& o) {
     return exit_usage;
   }
   std::string error;
-  auto url = projection::parse_base_url(o.agentos, error);
+  auto url = projection::parse_agentos_url(o.agentos, error);
   if (!url) {
     print_error("cli.usage", "--agentos " + error);
     return exit_usage;
@@ -89,7 +89,7 @@ int run_executor(const executor_cli_options& o) {
     std::cout << line << std::endl;
   };
   const std::size_t agents = options.tokens.size();
-  const std::string agentos_url = o.agentos;
+  const std::string server_url = o.agentos;
 
   // Block the signals before any thread starts, so only sigwait() below sees them.
   sigset_t signals;
@@ -110,7 +110,7 @@ int run_executor(const executor_cli_options& o) {
   }
   const bool v6 = where.host.find(':') != std::string::npos;
   std::cout << "agentos executor: listening on http://" << (v6 ? "[" + where.host + "]" : where.host) << ":"
-            << server.port() << " for " << agentos_url << " (" << agents << " agents with tokens)" << std::endl;
+            << server.port() << " for " << server_url << " (" << agents << " agents with tokens)" << std::endl;
 
   int signal = 0;
   sigwait(&signals, &signal);
