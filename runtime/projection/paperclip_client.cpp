@@ -1,6 +1,7 @@
 #include "runtime/projection/paperclip_client.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <mutex>
 
 #include <boost/asio/io_context.hpp>
@@ -233,10 +234,23 @@ pc_result<answer> paperclip_client::attempt(std::string_view method, const std::
     done = true;
     if (ec) failed = from_asio(ec, what, step);
   };
+  // The answer is read in pieces, and the body's size checked after each, because Beast 1.74's
+  // parser let a body over its body_limit through when reading from a stream (a test checks it).
+  std::function<void(beast::error_code, std::size_t)> on_body = [&](beast::error_code ec, std::size_t) {
+    if (ec) return finish(ec, "answer");
+    if (parser.get().body().size() > m_options.body_limit) return finish(http::error::body_limit, "answer");
+    if (parser.is_done()) return finish({}, "answer");
+    http::async_read_some(c->stream, c->buffer, parser, on_body);
+  };
   auto exchange = [&] {
     http::async_write(c->stream, req, [&](beast::error_code ec, std::size_t) {
       if (ec) return finish(ec, "send");
-      http::async_read(c->stream, c->buffer, parser, [&](beast::error_code ec, std::size_t) { finish(ec, "answer"); });
+      http::async_read_header(c->stream, c->buffer, parser, [&](beast::error_code ec, std::size_t n) {
+        if (ec) return finish(ec, "answer");
+        if (const auto length = parser.content_length(); length && *length > m_options.body_limit)
+          return finish(http::error::body_limit, "answer");
+        on_body(ec, n);
+      });
     });
   };
   c->stream.expires_after(m_options.timeout);

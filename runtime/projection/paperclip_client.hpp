@@ -64,6 +64,8 @@ class [[nodiscard]] pc_result {
   T&& value() && { assert(has_value()); return std::get<0>(std::move(m_v)); }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
+  // By value on a temporary, so that `for (auto& x : *client.list_agents(c))` does not dangle.
+  T operator*() && { return std::move(*this).value(); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   const client_error& error() const& { assert(!has_value()); return std::get<1>(m_v); }
