@@ -24,7 +24,7 @@ using tcp = asio::ip::tcp;
 using nlohmann::json;
 
 constexpr std::size_t reports_kept = 1'000;
-constexpr int max_rounds = 4;  // brief reads per job: brief, first step, brief, write-back, and a retry after a conflict
+constexpr int max_rounds = 4;  // brief reads per job: before and after the first step, and twice more after conflicts
 constexpr std::uint64_t answer_limit = std::uint64_t{4} << 20;
 
 struct http_answer {
@@ -227,11 +227,14 @@ admit_result executor::enqueue(const wake& w) {
   if (!m_options.tokens.contains(w.agent)) return ignore("no token for agent `" + w.agent + "` in the tokens file");
   if (w.task.empty()) return ignore("the issue's description has no `agentos-task: <id>` line");
   admit_result out{admission::queued, {}};
+  bool stopped = false;
   {
     std::lock_guard lock(m_mutex);
-    if (m_stopped) return ignore("the executor is stopping");
+    stopped = m_stopped;
     const auto now = std::chrono::steady_clock::now();
-    if (const auto it = m_pending.find(w.task); it != m_pending.end()) {
+    if (stopped) {
+      out.what = admission::ignored;  // said below, outside the lock
+    } else if (const auto it = m_pending.find(w.task); it != m_pending.end()) {
       // The waiting job reads the brief when it runs, so one job serves every wake before it; a
       // retry waiting for its backoff runs now instead.
       it->second = pending{w, 1, now};
@@ -243,6 +246,7 @@ admit_result executor::enqueue(const wake& w) {
       m_order.push_back(w.task);
     }
   }
+  if (stopped) return ignore("the executor is stopping");
   if (out.what == admission::full) {
     say("agentos executor: refused a wake for " + w.task + " as " + w.agent + ": " + out.message);
     return out;
