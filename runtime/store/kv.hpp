@@ -34,9 +34,10 @@ enum class table : std::uint8_t {
   tokens_by_agent, // agent id \0 sha256 hex -> "" (what a rotation revokes)
   webhooks,        // subscription id -> subscription with its delivery cursor (JSON)
   deliveries,      // subscription id \0 be64(n) -> one delivery attempt (JSON)
+  projection,      // the Paperclip projection's mapping and cursors (runtime/projection/mapping.hpp)
   // a new table goes above this line
 };
-inline constexpr std::size_t table_count = static_cast<std::size_t>(table::deliveries) + 1;
+inline constexpr std::size_t table_count = static_cast<std::size_t>(table::projection) + 1;
 
 [[nodiscard]] std::string_view name(table t);
 

@@ -23,6 +23,7 @@ std::string_view name(table t) {
     case table::tokens_by_agent: return "tokens_by_agent";
     case table::webhooks: return "webhooks";
     case table::deliveries: return "deliveries";
+    case table::projection: return "projection";
   }
   return "?";
 }

@@ -2,7 +2,9 @@
 // with the policy made active, loads the bearer tokens, listens, prints the URL, and on SIGTERM
 // or SIGINT stops gracefully: no new connections, in-flight requests answered, the store closed
 // (its writer finishes the queued work) before exit 0. --webhooks creates or updates webhook
-// subscriptions from a file before serving.
+// subscriptions from a file before serving. --paperclip turns on the projection into a Paperclip
+// server (runtime/projection, docs/paperclip.md): its threads start once the server listens and
+// stop before the API and the store close.
 #include <pthread.h>
 #include <sys/resource.h>
 #include <signal.h>
@@ -14,6 +16,7 @@
 
 #include "commands.hpp"
 #include "runtime/hydration/hydration.hpp"
+#include "runtime/projection/projection_service.hpp"
 #include "runtime/service/api.hpp"
 #include "runtime/service/http_server.hpp"
 #include "store_access.hpp"
@@ -33,6 +36,9 @@ struct serve_options {
   bool require_signatures = false;
   std::string webhooks;
   std::string hydration;  // a hydration.json: agents' hydrated skills count as capabilities
+  std::string paperclip;           // http://HOST:PORT of a Paperclip server: project into it
+  std::string paperclip_company = "agentos";
+  std::string paperclip_executor;  // the URL Paperclip's HTTP adapter calls for every agent
 };
 
 // "HOST:PORT" or "[V6]:PORT".
@@ -57,6 +63,32 @@ int run_serve(const serve_options& o) {
     return exit_usage;
   }
   std::string error;
+  // The projection's options are checked before anything is opened, so a mistake costs no start-up.
+  std::optional<runtime::projection::base_url> paperclip;
+  if (!o.paperclip.empty()) {
+    paperclip = runtime::projection::parse_base_url(o.paperclip, error);
+    if (!paperclip) {
+      print_error("cli.usage", "--paperclip " + error);
+      return exit_usage;
+    }
+    if (o.paperclip_executor.empty()) {
+      print_error("cli.usage",
+                  "--paperclip needs --paperclip-executor URL: the URL Paperclip calls to wake an agent (the executor, "
+                  "`agentos executor`)");
+      return exit_usage;
+    }
+    if (o.paperclip_executor.rfind("http://", 0) != 0 && o.paperclip_executor.rfind("https://", 0) != 0) {
+      print_error("cli.usage", "--paperclip-executor `" + o.paperclip_executor + "`: expected an http:// or https:// URL");
+      return exit_usage;
+    }
+    if (o.paperclip_company.empty() || o.paperclip_company.size() > 200) {
+      print_error("cli.usage", "--paperclip-company: expected a name of 1 to 200 characters");
+      return exit_usage;
+    }
+  } else if (!o.paperclip_executor.empty() || o.paperclip_company != "agentos") {
+    print_error("cli.usage", "--paperclip-executor and --paperclip-company need --paperclip URL");
+    return exit_usage;
+  }
   // Without --tokens, the data directory's tokens.json (what scripts/run.sh writes).
   const std::string token_file = o.tokens.empty() ? (std::filesystem::path(o.data) / "tokens.json").string() : o.tokens;
   auto tokens = runtime::bearer_tokens::load(token_file, error);
@@ -163,12 +195,27 @@ int run_serve(const serve_options& o) {
   if (!o.hydration.empty()) std::cout << "; skills of " << hydrated_workspaces << " workspaces from " << o.hydration;
   std::cout << "; try GET /health)" << std::endl;
 
+  std::unique_ptr<runtime::projection::projection_service> projection;
+  if (paperclip) {
+    runtime::projection::projection_options po;
+    po.paperclip = *paperclip;
+    po.projector.company_name = o.paperclip_company;
+    po.projector.executor_url = o.paperclip_executor;
+    po.projector.public_url = o.public_url.empty() ? base : o.public_url;
+    while (po.projector.public_url.size() > 8 && po.projector.public_url.back() == '/') po.projector.public_url.pop_back();
+    projection = std::make_unique<runtime::projection::projection_service>(*store, api.events(), std::move(po));
+    projection->start();
+    std::cout << "agentos: projecting into Paperclip at " << paperclip->text << " (company \"" << o.paperclip_company
+              << "\")" << std::endl;
+  }
+
   int signal = 0;
   sigwait(&signals, &signal);
   std::cerr << "agentos: " << (signal == SIGTERM ? "SIGTERM" : "SIGINT") << ": stopping\n";
   server.stop();
-  // Leaving closes, in this order, the server, the api (its outbox notifier and webhook workers,
-  // which use the store) and then the store (its writer finishes the queued work).
+  if (projection) projection->stop();
+  // Leaving closes, in this order, the projection, the server, the api (its outbox notifier and
+  // webhook workers, which use the store) and then the store (its writer finishes the queued work).
   return exit_ok;
 }
 
@@ -199,6 +246,14 @@ void register_serve(CLI::App& app, command_result& result) {
   cmd->add_option("--hydration", o->hydration,
                   "A hydration.json (docs/hydration.md): the skills hydrated into each agent's workspace count as its "
                   "capabilities, read at every transition");
+  cmd->add_option("--paperclip", o->paperclip,
+                  "http://HOST:PORT of a Paperclip server: project the org and the tasks into it and reconcile operator "
+                  "actions back (docs/paperclip.md)");
+  cmd->add_option("--paperclip-company", o->paperclip_company,
+                  "The Paperclip company to project into, created or adopted by name")
+      ->capture_default_str();
+  cmd->add_option("--paperclip-executor", o->paperclip_executor,
+                  "The URL Paperclip's HTTP adapter calls to wake an agent (required with --paperclip)");
   cmd->footer("Exit status: 0 after a graceful stop (SIGTERM, SIGINT); 1 for a policy with errors; 2 otherwise.");
   cmd->callback([o, &result] { result.exit_code = run_serve(*o); });
 }

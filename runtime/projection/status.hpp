@@ -1,0 +1,30 @@
+// The one mapping from an agentos task state to a Paperclip issue status (docs/paperclip.md,
+// "How the projection works"). The projector writes it, the reconciler compares against it and
+// `agentos projection check` reports where the two sides differ from it: all of them call this.
+#pragma once
+
+#include <array>
+#include <string_view>
+
+namespace agentos::engine {
+class rule_graph;
+}
+
+namespace agentos::runtime::projection {
+
+// Paperclip's issue statuses (ISSUE_STATUSES of @paperclipai/shared).
+inline constexpr std::array<std::string_view, 7> paperclip_statuses = {"backlog", "todo",    "in_progress", "in_review",
+                                                                      "done",    "blocked", "cancelled"};
+
+// intake→backlog, routed→todo, planning→in_progress, plan_review→in_review,
+// executing→in_progress, result_review→in_review, blocked→blocked, escalated→blocked, done→done,
+// cancelled→cancelled; any other state (a policy may add its own) → done when `terminal`, else
+// in_progress.
+[[nodiscard]] std::string_view paperclip_status(std::string_view state, bool terminal);
+// The same, with terminal-ness read off the policy (a state the policy does not know is open).
+[[nodiscard]] std::string_view paperclip_status(const engine::rule_graph& g, std::string_view state);
+
+// Whether `status` is one of paperclip_statuses.
+[[nodiscard]] bool is_paperclip_status(std::string_view status);
+
+}  // namespace agentos::runtime::projection
