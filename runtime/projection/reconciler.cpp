@@ -140,6 +140,7 @@ handle_result reconciler::handle(const json& row) {
   const std::string action = str(row, "action");
   if (action == "issue.updated") return issue_updated(row);
   if (action == "issue.comment_added") return comment_added(row);
+  if (action == "issue.execution_recovery_settled") return recovery_settled(row);
   if (action == "approval.approved" || action == "approval.rejected" || action == "approval.revision_requested")
     return approval_decided(row);
   return done();  // activity with no backend meaning (documents, runs, leases, ...)
@@ -220,6 +221,18 @@ handle_result reconciler::issue_updated(const json& row) {
     return assignee_changed(row, **again, to.is_string() ? to.get<std::string>() : std::string(), board);
   }
   return done();
+}
+
+// Paperclip's execution recovery moves an issue (to `blocked`, after a failed run) without an
+// issue.updated row: read the status it left and treat it as Paperclip's own move.
+handle_result reconciler::recovery_settled(const json& row) {
+  auto loaded = load(m_store, str(row, "entityId"));
+  if (!loaded) return store_failed(loaded.error());
+  if (!*loaded) return done();
+  auto issue = m_client.get_issue((*loaded)->issue);
+  if (!issue) return issue.error().transient() ? retry(std::string(issue.error().code()), issue.error().message) : done();
+  if (!*issue) return done();
+  return status_changed(row, **loaded, str(**issue, "status"), false);
 }
 
 handle_result reconciler::status_changed(const json& row, context& c, const std::string& to, bool board) {
@@ -361,6 +374,12 @@ handle_result reconciler::put_back(context& c, bool status, bool assignee, const
   auto backend_agent = paperclip_agent(m_store, c.record.assignee);
   if (!backend_agent) return store_failed(backend_agent.error());
   if (status) fields["status"] = backend_status;
+  // Paperclip refuses `blocked` without a blocker, a pending approval or an unblock descriptor
+  // (422): say who unblocks it, the board, through agentos.
+  if (status && backend_status == "blocked")
+    fields["unblockDescriptor"] = {{"owner", "board"},
+                                   {"action", c.task + " is " + c.record.state + " in agentos: unblock, reassign or "
+                                                                                 "cancel it there"}};
   if (assignee) fields["assigneeAgentId"] = backend_agent->empty() ? json(nullptr) : json(*backend_agent);
   auto patched = m_client.patch_issue(c.issue, fields, comment);
   if (!patched) {

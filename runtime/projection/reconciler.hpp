@@ -78,6 +78,7 @@ class reconciler final : public activity_handler {
   handle_result issue_updated(const json& row);
   handle_result comment_added(const json& row);
   handle_result approval_decided(const json& row);
+  handle_result recovery_settled(const json& row);
   handle_result status_changed(const json& row, context& c, const std::string& to, bool board);
   handle_result assignee_changed(const json& row, context& c, const std::string& to, bool board);
   handle_result submit(const json& row, context& c, std::string_view what, const operator_change& change,

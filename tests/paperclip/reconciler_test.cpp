@@ -276,6 +276,53 @@ TEST_F(ReconcilerTest, APlanApprovedInPaperclipIsApprovePlanByTheOperator) {
   EXPECT_EQ(task(id)["version"], version);
 }
 
+TEST_F(ReconcilerTest, PaperclipsOwnMovesArePutBack) {
+  const std::string id = executing_task();
+  project();
+  reconcile();
+  const task_mapping m = mapped(id);
+  const std::size_t records = store->audit({}).value().size();
+  // What execution recovery does after a failed run (seen with `agentos serve` and an executor
+  // that cannot be reached): the issue becomes blocked, and the activity has only a system row
+  // saying so, no issue.updated. The status is set here as recovery sets it, and the reconciler
+  // is handed a row of that shape.
+  {
+    // Paperclip lets an issue become blocked only with a blocker, a pending approval or an
+    // unblockDescriptor (422 otherwise).
+    auto blocked = board->patch_issue(
+        m.issue, {{"status", "blocked"}, {"unblockDescriptor", {{"owner", "board"}, {"action", "retry the run"}}}});
+    ASSERT_TRUE(blocked) << blocked.error().message << " " << blocked.error().body.dump();
+  }
+  const json recovered = {{"id", "recovery-1"}, {"actorType", "system"}, {"action", "issue.execution_recovery_settled"},
+                          {"entityType", "issue"}, {"entityId", m.issue}, {"details", {{"outcome", "blocked"}}}};
+  EXPECT_EQ(rec->handle(recovered).status, handle_status::done);
+  EXPECT_EQ(rec->stats().restored, 1u);
+  EXPECT_EQ(str(issue(m.issue), "status"), "in_progress");
+  const auto said = comments(m.issue);
+  ASSERT_FALSE(said.empty());
+  EXPECT_EQ(said.front().rfind(std::string(restored_prefix), 0), 0u) << said.front();
+  // The board's row for the same status is superseded now, and the put-back is an echo.
+  reconcile();
+  EXPECT_EQ(rec->stats().submitted, 0u);
+  EXPECT_EQ(store->audit({}).value().size(), records);
+  EXPECT_EQ(task(id)["task"]["state"], "executing");
+}
+
+TEST_F(ReconcilerTest, PuttingBackToBlockedSaysWhoUnblocks) {
+  const std::string id = executing_task();
+  project();
+  reconcile();
+  move(id, "block", "claude");  // not projected: the put-back itself writes `blocked`
+  const task_mapping m = mapped(id);
+  ASSERT_TRUE(board->patch_issue(m.issue, {{"status", "in_review"}}));
+  reconcile();
+  EXPECT_EQ(rec->stats().denied, 1u);
+  const json i = issue(m.issue);
+  EXPECT_EQ(str(i, "status"), "blocked") << i.dump();
+  EXPECT_EQ(mapped(id).status, "blocked");
+  EXPECT_EQ(task(id)["task"]["state"], "blocked");
+}
+
 TEST_F(ReconcilerTest, AnAmbiguousStatusIsRefusedWithoutADecision) {
   const std::string id = plan_review_task();
   project();
