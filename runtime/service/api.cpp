@@ -371,6 +371,7 @@ api::api(task_store& store, bearer_tokens tokens, api_options options)
   add_metrics_routes(m->routes);
   add_event_routes(m->routes);
   add_openapi_routes(m->routes);
+  add_projection_routes(m->routes, std::move(options.projection_check));
   m->executor = add_executor_routes(m->routes, std::move(options.executor));
   std::vector<std::pair<std::string, std::string>> labels;
   for (const auto& r : m->routes) {

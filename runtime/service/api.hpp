@@ -84,6 +84,11 @@ struct api_options {
   std::filesystem::path policy_entry;
   executor_settings executor;
   webhook_options webhooks;  // the stored webhooks' retry timing
+  // The drift check of the server's Paperclip projection, answered by POST /api/projection/check
+  // (runtime/projection/drift.hpp: drift_response). Empty when the server does not project: the
+  // route answers 404 projection.off. Called on the pool of blocking threads: it waits for
+  // Paperclip.
+  std::function<api_response()> projection_check;
 };
 
 // GET /api/events answers 200 with the body {"event_stream": {"after": N}}: the transport

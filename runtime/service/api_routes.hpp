@@ -84,6 +84,8 @@ struct executor_state;
 std::shared_ptr<executor_state> add_executor_routes(route_table& routes, executor_settings settings);
 void default_public_base_url(executor_state& s, std::string url);
 void add_event_routes(route_table& routes);  // the event stream and webhooks (api_events.cpp)
+// POST /api/projection/check (api_projection.cpp): `check` answers it; empty: 404 projection.off.
+void add_projection_routes(route_table& routes, std::function<api_response()> check);
 
 // ---- shared helpers
 

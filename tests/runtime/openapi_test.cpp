@@ -18,6 +18,8 @@
 #include <sstream>
 
 #include "http_fixture.hpp"
+#include "runtime/projection/drift.hpp"
+#include "runtime/projection/mapping.hpp"
 
 using namespace agentos::testing::http_fixture;
 
@@ -644,6 +646,34 @@ TEST_F(OpenApiAnswers, EveryOperationAnswersAsDocumented) {
   EXPECT_EQ(exchange("POST", reload, reload, {{"entry", "a.policy"}, {"files", {{"a.policy", "garbage"}}}}, alex).status,
             422u);
   EXPECT_EQ(exchange("POST", reload, reload, nullptr, claude).status, 403u);
+
+  // The projection's drift check: off without --paperclip; operators only. A store that was never
+  // projected has no company, which the report says without asking Paperclip; once it has one,
+  // a Paperclip that does not answer is a 502.
+  const std::string check = "/api/projection/check";
+  EXPECT_EQ(exchange("POST", check, check, nullptr, alex).status, 404u);
+  EXPECT_EQ(exchange("POST", check, check, nullptr, claude).status, 403u);
+  api_options projecting;
+  projecting.policy_entry = fs::path(AGENTOS_SOURCE_DIR) / "policies" / "agent-os.policy";
+  std::string url_error;
+  const auto nowhere = agentos::runtime::projection::parse_base_url("http://127.0.0.1:9", url_error);
+  ASSERT_TRUE(nowhere) << url_error;
+  projecting.projection_check = [this, u = *nowhere] {
+    return agentos::runtime::projection::drift_response(*m_store, u, {std::chrono::milliseconds(2'000)});
+  };
+  serve_with(std::move(projecting));
+  const reply report = exchange("POST", check, check, nullptr, alex);
+  EXPECT_EQ(report.status, 200u) << report.body.dump();
+  EXPECT_EQ(report.body["clean"], false);
+  ASSERT_EQ(report.body["findings"].size(), 1u) << report.body.dump();
+  EXPECT_EQ(report.body["findings"][0]["kind"], "company.missing");
+  EXPECT_EQ(exchange("POST", check, check, {{"colour", "red"}}, alex).status, 400u);
+  ASSERT_TRUE(agentos::runtime::projection::mapping::write(*m_store, [](kv::writer& w) {
+    return agentos::runtime::projection::mapping::write_company(w, {"c-1", "agentos", "AGE"});
+  }));
+  const reply down = exchange("POST", check, check, nullptr, alex);
+  EXPECT_EQ(down.status, 502u) << down.body.dump();
+  EXPECT_EQ(down.body["error"]["code"], "paperclip.unreachable");
 
   // The event stream: every event so far, from the start; resumed with Last-Event-ID, which wins
   // over ?after=; bad resume points.
