@@ -373,13 +373,7 @@ handle_result reconciler::put_back(context& c, bool status, bool assignee, const
   const std::string backend_status(paperclip_status(*c.graph, c.record.state));
   auto backend_agent = paperclip_agent(m_store, c.record.assignee);
   if (!backend_agent) return store_failed(backend_agent.error());
-  if (status) fields["status"] = backend_status;
-  // Paperclip refuses `blocked` without a blocker, a pending approval or an unblock descriptor
-  // (422): say who unblocks it, the board, through agentos.
-  if (status && backend_status == "blocked")
-    fields["unblockDescriptor"] = {{"owner", "board"},
-                                   {"action", c.task + " is " + c.record.state + " in agentos: unblock, reassign or "
-                                                                                 "cancel it there"}};
+  if (status) set_status(fields, backend_status, c.task, c.record.state);
   if (assignee) fields["assigneeAgentId"] = backend_agent->empty() ? json(nullptr) : json(*backend_agent);
   auto patched = m_client.patch_issue(c.issue, fields, comment);
   if (!patched) {

@@ -261,8 +261,11 @@ TEST_F(ReconcilerTest, APlanApprovedInPaperclipIsApprovePlanByTheOperator) {
   // The same approval row again, before the projector has caught up (a crash after the
   // submission): the idempotency key replays the first outcome; one transition, one record.
   const std::uint64_t version = t["version"];
-  for (const auto& row : rows)
-    if (str(row, "action") == "approval.approved") EXPECT_EQ(rec->handle(row).status, handle_status::done);
+  for (const auto& row : rows) {
+    if (str(row, "action") == "approval.approved") {
+      EXPECT_EQ(rec->handle(row).status, handle_status::done);
+    }
+  }
   EXPECT_EQ(audited(id, "approve_plan").size(), 1u);
   EXPECT_EQ(task(id)["version"], version);
 
