@@ -327,10 +327,10 @@ std::optional<projection_error> projector::create_issue(const std::string& task,
   json body = {{"title", clip(title, 500, "title")},
                {"description", issue_description(attributes, task, (*rec)->mode, state,
                                                  m_options.public_url + "/api/executions/callback")},
-               {"status", pstatus},
                {"assigneeAgentId", pid.empty() ? json(nullptr) : json(pid)},
                {"idempotencyKey", "agentos:" + m_store_id + ":" + task},
                {"allowDuplicate", true}};
+  set_status(body, pstatus, task, state);
   auto created = m_client.create_issue(m_company.id, body);
   if (!created) return from_client(created.error());
   out = task_mapping{};
@@ -344,7 +344,7 @@ std::optional<projection_error> projector::create_issue(const std::string& task,
   // create (the crash came later): write what this event says.
   if (created->value("deduplicated", false)) {
     json fix = json::object();
-    if (str(*created, "status") != pstatus) fix["status"] = pstatus;
+    if (str(*created, "status") != pstatus) set_status(fix, pstatus, task, state);
     if (str(*created, "assigneeAgentId") != pid) fix["assigneeAgentId"] = pid.empty() ? json(nullptr) : json(pid);
     if (!fix.empty())
       if (auto r = m_client.patch_issue(out.issue, fix); !r) return from_client(r.error());
@@ -485,7 +485,7 @@ std::optional<projection_error> projector::project_event(const json& event, effe
   std::string assignee;
   if (auto e = paperclip_agent(str(event, "assignee"), assignee)) return e;
   json fields = json::object();
-  if (status != m.status) fields["status"] = status;
+  if (status != m.status) set_status(fields, status, task, to);
   if (assignee != m.assignee) fields["assigneeAgentId"] = assignee.empty() ? json(nullptr) : json(assignee);
   if (!fields.empty()) {
     if (auto r = m_client.patch_issue(m.issue, fields); !r) return from_client(r.error());

@@ -1,6 +1,7 @@
 #include "runtime/projection/status.hpp"
 
 #include <algorithm>
+#include <string>
 #include <utility>
 
 #include "engine/graph.hpp"
@@ -22,6 +23,14 @@ std::string_view paperclip_status(const engine::rule_graph& g, std::string_view 
   const std::int32_t i = g.find_state(state);
   const bool terminal = i >= 0 && g.policy().states[static_cast<std::size_t>(i)].terminal;
   return paperclip_status(state, terminal);
+}
+
+void set_status(nlohmann::json& fields, std::string_view status, std::string_view task, std::string_view state) {
+  fields["status"] = status;
+  if (status == "blocked")
+    fields["unblockDescriptor"] = {
+        {"owner", "board"},
+        {"action", std::string(task) + " is " + std::string(state) + " in agentos: unblock, reassign or cancel it there"}};
 }
 
 bool is_paperclip_status(std::string_view status) {

@@ -6,6 +6,8 @@
 #include <array>
 #include <string_view>
 
+#include <nlohmann/json.hpp>
+
 namespace agentos::engine {
 class rule_graph;
 }
@@ -23,6 +25,11 @@ inline constexpr std::array<std::string_view, 7> paperclip_statuses = {"backlog"
 [[nodiscard]] std::string_view paperclip_status(std::string_view state, bool terminal);
 // The same, with terminal-ness read off the policy (a state the policy does not know is open).
 [[nodiscard]] std::string_view paperclip_status(const engine::rule_graph& g, std::string_view state);
+
+// Sets `fields["status"]` for a PATCH or a create. Paperclip refuses to enter `blocked` without an
+// unresolved blocker, a pending interaction or approval, or an `unblockDescriptor` (422), so for
+// `blocked` this also says who unblocks it: the board, through agentos (`task` is `state` there).
+void set_status(nlohmann::json& fields, std::string_view status, std::string_view task, std::string_view state);
 
 // Whether `status` is one of paperclip_statuses.
 [[nodiscard]] bool is_paperclip_status(std::string_view status);

@@ -5,7 +5,9 @@
 // installed, so the binary skips on a machine without the 1.5 GB install instead of failing.
 //
 // Environment: AGENTOS_PAPERCLIP_TEST_PORT (default 3111), AGENTOS_PAPERCLIP_STATE (default: a
-// fresh directory), AGENTOS_PAPERCLIP_LOCK (default /tmp/agentos-paperclip-e2e.lock).
+// fresh directory), AGENTOS_PAPERCLIP_LOCK (default /tmp/agentos-paperclip-e2e.lock), and
+// AGENTOS_PAPERCLIP_LOCK_HELD=1 when the caller already holds that lock (`flock LOCK
+// paperclip_tests`: a second flock of the same file from this process would wait forever).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -17,6 +19,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <iostream>
 #include <string>
 
 namespace agentos::testing {
@@ -45,9 +48,14 @@ class paperclip_server {
   // (fresh data). False with a message on stderr when it could not start.
   bool start() {
     if (m_up) return true;
-    if (m_lock < 0) {
+    if (m_lock < 0 && env_or("AGENTOS_PAPERCLIP_LOCK_HELD", "") != "1") {
       m_lock = ::open(m_lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-      if (m_lock < 0 || ::flock(m_lock, LOCK_EX) != 0) return false;
+      if (m_lock < 0) return false;
+      if (::flock(m_lock, LOCK_EX | LOCK_NB) != 0) {
+        std::cerr << "waiting for " << m_lock_path << " (another Paperclip user; if it is your own `flock`, set "
+                  << "AGENTOS_PAPERCLIP_LOCK_HELD=1)" << std::endl;
+        if (::flock(m_lock, LOCK_EX) != 0) return false;
+      }
     }
     // A run of this binary that crashed left its server running: stop it (a no-op otherwise).
     shell(script("stop") + " > /dev/null 2>&1");

@@ -295,6 +295,28 @@ TEST_F(ProjectorTest, TaskLifeIsProjectedStepByStep) {
   EXPECT_EQ(statuses, (std::vector<std::string>{"todo", "in_progress", "in_review", "in_progress", "in_review", "done"}));
 }
 
+// Paperclip refuses to enter `blocked` without a blocker, a pending approval or an unblock
+// descriptor; the projector sends the descriptor, so a blocked task is shown blocked.
+TEST_F(ProjectorTest, BlockedTaskIsShownBlockedWithWhoUnblocksIt) {
+  auto p = fresh_projector();
+  ASSERT_FALSE(p->setup());
+  pause_all(p->company().id);
+  const std::string id = create({{"title", "rotate the API keys"}, {"kind", "engineering"}});
+  project(*p);
+  auto m = mapped(id);
+  ASSERT_TRUE(m);
+  for (const auto& [event, who] : std::vector<std::pair<std::string, std::string>>{
+           {"assign", "openclaw"}, {"start", "claude"}, {"block", "claude"}})
+    move(id, event, who);
+  auto r = project(*p);
+  EXPECT_TRUE(r.dropped.empty()) << r.dropped.front();
+  EXPECT_EQ(str(issue(m->issue), "status"), "blocked");
+  EXPECT_EQ(mapped(id)->status, "blocked");
+  move(id, "unblock", "claude");
+  project(*p);
+  EXPECT_EQ(str(issue(m->issue), "status"), "in_progress");
+}
+
 TEST_F(ProjectorTest, ProjectingAgainCreatesNothingTwice) {
   auto p = fresh_projector();
   ASSERT_FALSE(p->setup());

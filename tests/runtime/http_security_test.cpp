@@ -131,6 +131,7 @@ class HttpSecurity : public Http {
         {"/api/agents",
          {{"id", "newbie"}, {"role", "engineer"}, {"kind", "agent"}, {"capabilities", {"submit-result"}}}},
         {"/api/agents/{id}/token", json::object()},
+        {"/api/projection/check", json::object()},
         {"/api/policy/evaluate", {{"event", "start"}, {"task_id", task_id}, {"now", 1'767'225'600'000}}},
         {"/api/policy/reload", {{"entry", "agent-os.policy"}, {"files", {{"agent-os.policy", "policy x"}}}}},
         {"/api/executions/callback", {{"task_id", task_id}, {"body", block}}},
@@ -224,7 +225,7 @@ TEST_F(HttpSecurity, EveryAuthenticatedRouteRefusesEveryBadCredential) {
                                                "POST /api/policy/reload",    "POST /api/escalations/sweep",
                                                "GET /api/webhooks",          "POST /api/webhooks",
                                                "GET /api/webhooks/{id}",     "DELETE /api/webhooks/{id}",
-                                               "GET /api/webhooks/{id}/deliveries"};
+                                               "GET /api/webhooks/{id}/deliveries", "POST /api/projection/check"};
   // The only routes that answer without a token: all reads that show nothing of a task or a token.
   const std::set<std::string> open_routes = {"GET /health", "GET /metrics", "GET /api/openapi.json"};
 

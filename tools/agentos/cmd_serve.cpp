@@ -17,7 +17,9 @@
 #include "commands.hpp"
 #include "listen_address.hpp"
 #include "runtime/hydration/hydration.hpp"
+#include "runtime/projection/drift.hpp"
 #include "runtime/projection/projection_service.hpp"
+#include "runtime/projection/reconciler.hpp"
 #include "runtime/service/api.hpp"
 #include "runtime/service/http_server.hpp"
 #include "store_access.hpp"
@@ -151,6 +153,8 @@ int run_serve(const serve_options& o) {
   runtime::api_options api_options;
   api_options.policy_entry = o.policy;  // POST /api/policy/reload reads this file (and its imports) again
   api_options.executor = std::move(executor);
+  if (paperclip)  // POST /api/projection/check: the drift check while this process holds the store
+    api_options.projection_check = [&s = *store, url = *paperclip] { return runtime::projection::drift_response(s, url); };
   runtime::api api(*store, std::move(*tokens), std::move(api_options));
   if (webhooks) {
     const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -184,6 +188,10 @@ int run_serve(const serve_options& o) {
   if (!o.hydration.empty()) std::cout << "; skills of " << hydrated_workspaces << " workspaces from " << o.hydration;
   std::cout << "; try GET /health)" << std::endl;
 
+  // The reconciler handles Paperclip's activity on the projection thread, over a connection of
+  // its own; declared before the service, so it outlives the thread that calls it.
+  std::unique_ptr<runtime::projection::paperclip_client> reconcile_client;
+  std::unique_ptr<runtime::projection::reconciler> reconciler;
   std::unique_ptr<runtime::projection::projection_service> projection;
   if (paperclip) {
     runtime::projection::projection_options po;
@@ -192,7 +200,10 @@ int run_serve(const serve_options& o) {
     po.projector.executor_url = o.paperclip_executor;
     po.projector.public_url = o.public_url.empty() ? base : o.public_url;
     while (po.projector.public_url.size() > 8 && po.projector.public_url.back() == '/') po.projector.public_url.pop_back();
-    projection = std::make_unique<runtime::projection::projection_service>(*store, api.events(), std::move(po));
+    reconcile_client = std::make_unique<runtime::projection::paperclip_client>(*paperclip, po.client);
+    reconciler = std::make_unique<runtime::projection::reconciler>(*store, *reconcile_client);
+    projection = std::make_unique<runtime::projection::projection_service>(*store, api.events(), std::move(po),
+                                                                           reconciler.get());
     projection->start();
     std::cout << "agentos: projecting into Paperclip at " << paperclip->text << " (company \"" << o.paperclip_company
               << "\")" << std::endl;
