@@ -18,10 +18,12 @@
 #      the restart (approving a plan) reaches the backend (the reconciler catches up).
 #   6. `agentos projection check` reports no drift.
 #
-# Paperclip can run only once per machine (its PostgreSQL port is fixed): run this under the
-# shared lock, as ctest does:
+# Paperclip can run only once per machine (its PostgreSQL port is fixed): the script takes the
+# machine-wide lock the other Paperclip tests take (AGENTOS_PAPERCLIP_LOCK, default
+# /tmp/agentos-paperclip-e2e.lock) for as long as it runs, waiting for it if needed; a caller that
+# holds it already sets AGENTOS_PAPERCLIP_LOCK_HELD=1.
 #
-#   flock /tmp/agentos-paperclip-e2e.lock tests/paperclip/projection_e2e.sh build/tools/agentos/agentos .
+#   tests/paperclip/projection_e2e.sh build/tools/agentos/agentos .
 #
 # Environment: AGENTOS_E2E_PAPERCLIP_PORT (default 3133), AGENTOS_E2E_WAIT (seconds per wait,
 # default 60), AGENTOS_E2E_STEPS (the steps to run, default "1 2 3 4 5 6"; for debugging one), AGENTOS_PAPERCLIP_STATE (default: a directory of the test's own), and those of
@@ -44,6 +46,17 @@ for tool in curl jq; do
   }
 done
 unset AGENTOS_SIGNING_SECRET
+
+# The lock is fd 9 of this shell only: every process started below gets `9>&-`, so none of them
+# (Paperclip's PostgreSQL above all) can keep holding it after this script ends.
+if [ "${AGENTOS_PAPERCLIP_LOCK_HELD:-}" != 1 ]; then
+  lock=${AGENTOS_PAPERCLIP_LOCK:-/tmp/agentos-paperclip-e2e.lock}
+  exec 9>> "$lock"
+  if ! flock -n 9; then
+    echo "projection_e2e: waiting for $lock (another Paperclip user)"
+    flock 9
+  fi
+fi
 
 pc_port=${AGENTOS_E2E_PAPERCLIP_PORT:-3133}
 wait_s=${AGENTOS_E2E_WAIT:-60}
@@ -124,7 +137,7 @@ serve_url=http://127.0.0.1:$serve_port
 start_serve() {
   "$agentos" serve --policy "$src/policies/agent-os.policy" --data "$work/data" --listen "127.0.0.1:$serve_port" \
     --tokens "$work/tokens.json" --paperclip "$pc_url" --paperclip-company "$company" \
-    --paperclip-executor "$executor_url" >> "$work/serve.out" 2>> "$work/serve.err" &
+    --paperclip-executor "$executor_url" >> "$work/serve.out" 2>> "$work/serve.err" 9>&- &
   SERVE_PID=$!
   for _ in $(seq 1 300); do
     curl -sf -o /dev/null "$serve_url/health" && return 0
@@ -138,7 +151,7 @@ stop_serve() {
   SERVE_PID=
 }
 start_paperclip() {
-  AGENTOS_PAPERCLIP_ALLOW=$executor_origin "$pc" start --port "$pc_port" --data "$pc_data" > "$work/pc-start.log" 2>&1 ||
+  AGENTOS_PAPERCLIP_ALLOW=$executor_origin "$pc" start --port "$pc_port" --data "$pc_data" > "$work/pc-start.log" 2>&1 9>&- ||
     {
       cat "$work/pc-start.log"
       fail "Paperclip did not start"
@@ -320,8 +333,9 @@ JSON
 # The executor acts for every agent but codex, whose task (step 3) must stay in progress.
 jq 'with_entries(select(.value != "codex"))' "$work/tokens.json" > "$work/executor-tokens.json"
 
+: > "$work/executor.out"  # the background job opens it only once it runs
 "$agentos" executor --listen 127.0.0.1:0 --agentos "$serve_url" --tokens "$work/executor-tokens.json" \
-  > "$work/executor.out" 2> "$work/executor.err" &
+  > "$work/executor.out" 2> "$work/executor.err" 9>&- &
 EXECUTOR_PID=$!
 executor_url=
 for _ in $(seq 1 100); do
@@ -395,7 +409,11 @@ if want 3; then
   audit3=$(audit_count "$t3")
   expect_pc 200 PATCH "/issues/$issue" '{"status": "done"}'
   wait_until "$t3's issue back to in_progress" issue_is "$t3" in_progress
-  wait_until "a comment on $t3's issue giving the reason" comment_has "$issue" "denied"
+  # The reconciler's comment: "agentos refused this change (status done):", the policy's reasons
+  # (from executing there is no transition to done), and the state the task keeps.
+  wait_until "a comment on $t3's issue giving the reason" comment_has "$issue" "agentos refused this change (status done)"
+  comment_has "$issue" "no transition" || fail "the comment on $t3's issue lacks the policy's reason: $seen"
+  comment_has "$issue" "$t3 stays executing" || fail "the comment on $t3's issue lacks the state it keeps: $seen"
   ao "$alex" GET "/api/tasks/$t3"
   [ "$(jq -r .task.state "$work/ao.json")" = executing ] || fail "$t3 left executing: $(cat "$work/ao.json")"
   [ "$(jq -r .version "$work/ao.json")" = "$v3" ] || fail "$t3's version changed from $v3"

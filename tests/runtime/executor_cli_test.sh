@@ -60,6 +60,7 @@ AGENTOS_SIGNING_SECRET=short expect_exit 2 'AGENTOS_SIGNING_SECRET is shorter th
 # ---- a running pair
 start_server "$agentos" "$src/policies/agent-os.policy" "$tmp" "$tmp/tokens.json"
 
+: > "$tmp/executor.out"  # the background job opens it only once it runs
 "$agentos" executor --listen 127.0.0.1:0 --agentos "$SERVER_URL" --tokens "$tmp/tokens.json" --timeout 5000 \
   > "$tmp/executor.out" 2> "$tmp/executor.err" &
 EXECUTOR_PID=$!
