@@ -133,58 +133,6 @@ std::optional<std::map<std::string, std::string>> load_agent_tokens(const std::f
   return out;
 }
 
-std::optional<agentos_url> parse_agentos_url(std::string_view url, std::string& error) {
-  constexpr std::string_view scheme = "http://";
-  if (!url.starts_with(scheme)) {
-    error = "`" + std::string(url) + "` is not an http:// URL";
-    return std::nullopt;
-  }
-  std::string_view rest = url.substr(scheme.size());
-  const auto slash = rest.find('/');
-  const std::string_view authority = rest.substr(0, slash);
-  std::string_view path = slash == std::string_view::npos ? std::string_view() : rest.substr(slash);
-  if (path.find_first_of("?#") != std::string_view::npos) {
-    error = "`" + std::string(url) + "`: a base URL takes no query or fragment";
-    return std::nullopt;
-  }
-  while (!path.empty() && path.back() == '/') path.remove_suffix(1);
-  agentos_url out;
-  out.prefix = std::string(path);
-  out.host_header = std::string(authority);
-  std::string_view host = authority, port;
-  if (authority.starts_with('[')) {
-    const auto close = authority.find(']');
-    if (close == std::string_view::npos) {
-      error = "`" + std::string(url) + "`: unterminated [IPv6] host";
-      return std::nullopt;
-    }
-    host = authority.substr(1, close - 1);
-    const std::string_view after = authority.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':') {
-        error = "`" + std::string(url) + "`: expected :PORT after the [IPv6] host";
-        return std::nullopt;
-      }
-      port = after.substr(1);
-    }
-  } else if (const auto colon = authority.rfind(':'); colon != std::string_view::npos) {
-    host = authority.substr(0, colon);
-    port = authority.substr(colon + 1);
-  }
-  if (host.empty() || authority.find('@') != std::string_view::npos) {
-    error = "`" + std::string(url) + "`: expected http://HOST[:PORT][/PATH]";
-    return std::nullopt;
-  }
-  if (!port.empty() && (port.size() > 5 || port.find_first_not_of("0123456789") != std::string_view::npos ||
-                        std::stoul(std::string(port)) == 0 || std::stoul(std::string(port)) > 65535)) {
-    error = "`" + std::string(url) + "`: the port must be 1 to 65535";
-    return std::nullopt;
-  }
-  out.host = std::string(host);
-  out.port = port.empty() ? "80" : std::string(port);
-  return out;
-}
-
 std::string plan_text(std::string_view title, std::string_view task, std::uint64_t version) {
   return "Plan for " + std::string(title) + ":\n1. Read the brief of " + std::string(task) + " (version " +
          std::to_string(version) + ").\n2. Carry out the work it describes.\n3. Submit the result for review.";
@@ -209,6 +157,16 @@ std::string to_text(const job_report& r) {
 executor::executor(executor_options options) : m_options(std::move(options)) {
   if (!m_options.clock) m_options.clock = wall_ms;
   m_worker = std::jthread([this](std::stop_token stop) { work(std::move(stop)); });
+  if (m_options.follow_events && !m_options.tokens.empty()) {
+    follower_options f;
+    f.url = m_options.agentos;
+    f.token = m_options.tokens.begin()->second;  // any actor may read the stream
+    f.first_retry = m_options.first_retry;
+    f.max_retry = m_options.max_retry;
+    f.on_event = [this](const json& e) { on_event(e); };
+    f.log = m_options.log;
+    m_follower = std::make_unique<event_follower>(std::move(f));
+  }
 }
 
 executor::~executor() { stop(); }
@@ -293,6 +251,7 @@ void executor::work(std::stop_token stop) {
 
     lock.lock();
     m_running = false;
+    if (!report.transient && !m_stopped) park(report, job.w);
     if (report.transient && !stop.stop_requested() && !m_stopped) {
       if (job.attempt < m_options.max_attempts && !m_pending.contains(task)) {
         auto delay = m_options.first_retry;
@@ -319,7 +278,12 @@ void executor::work(std::stop_token stop) {
 
 job_report executor::run_job(const pending& p, const std::stop_token& stop) {
   const wake& w = p.w;
-  job_report r{w.task, w.agent, w.run_id, w.reason, {}, {}, {}, false, p.attempt};
+  job_report r;
+  r.task = w.task;
+  r.agent = w.agent;
+  r.run_id = w.run_id;
+  r.reason = w.reason;
+  r.attempt = p.attempt;
   const std::string& token = m_options.tokens.at(w.agent);
   const std::string& prefix = m_options.agentos.prefix;
   const std::string task_path = prefix + "/api/tasks/" + w.task;
@@ -340,11 +304,13 @@ job_report executor::run_job(const pending& p, const std::stop_token& stop) {
   auto fail = [&](const http_answer& a, const std::string& what) {
     // No answer or a server error: the server may be restarting, so the job is tried again.
     r.transient = a.status == 0 || a.status >= 500;
+    r.waiting = false;  // the next wake tries again
     return finish("failed " + what + ": " + (a.status != 0 ? "HTTP " + std::to_string(a.status) + " " + error_of(a.body) : a.error));
   };
 
   bool took_first = false;
   for (int round = 0; round < max_rounds; ++round) {
+    r.waiting = false;
     const http_answer b = call(http::verb::get, task_path + "/brief", {}, "GET brief");
     if (b.status != 200) return fail(b, "reading the brief");
     const json brief = json::parse(b.body, nullptr, false);
@@ -360,7 +326,11 @@ job_report executor::run_job(const pending& p, const std::stop_token& stop) {
                     ", not " + w.agent);
     const std::string kind = string_or(submit, "kind");
     const std::uint64_t version = brief.value("expected_version", std::uint64_t{0});
+    r.version = version;
     if (kind.empty()) return finish("nothing to do: nothing can be submitted in state " + r.state);
+    // From here on the task is this agent's and open: whatever the job ends with, it waits for
+    // the next change (a review, an approval) unless it fails for want of an answer.
+    r.waiting = true;
     if (!submit.value("now", false)) {
       const std::string first = string_or(submit, "first");
       if (first.empty() || took_first)
@@ -405,8 +375,10 @@ job_report executor::run_job(const pending& p, const std::stop_token& stop) {
       std::string stored = "submitted the " + kind;
       if (answer.is_object() && answer.contains("artifact") && answer["artifact"].is_object())
         stored += " v" + std::to_string(answer["artifact"].value("version", std::uint64_t{0}));
-      if (answer.is_object() && answer.contains("task") && answer["task"].is_object())
+      if (answer.is_object() && answer.contains("task") && answer["task"].is_object()) {
         r.state = string_or(answer["task"], "state", r.state);
+        r.version = answer["task"].value("version", r.version);
+      }
       return finish(std::move(stored));
     }
     if (c.status == 409 && error_of(c.body).starts_with("task.version_conflict")) continue;
@@ -414,6 +386,60 @@ job_report executor::run_job(const pending& p, const std::stop_token& stop) {
     return fail(c, "calling back");
   }
   return finish("gave up: the task changed under every brief it read (" + std::to_string(max_rounds) + " rounds)");
+}
+
+void executor::park(const job_report& r, const wake& w) {
+  if (!m_follower || !r.waiting) {
+    m_parked.erase(r.task);
+    return;
+  }
+  if (const auto seen = m_latest.find(r.task); seen != m_latest.end() && seen->second > r.version) {
+    // The task moved on while the job ran (its event came before the task was parked): again now.
+    if (!m_pending.contains(r.task)) {
+      wake again = w;
+      again.reason = "version " + std::to_string(seen->second) + " came during the last job";
+      m_pending.emplace(r.task, pending{std::move(again), 1, std::chrono::steady_clock::now()});
+      m_order.push_back(r.task);
+    }
+    m_parked.erase(r.task);
+    return;
+  }
+  if (m_parked.size() >= m_options.max_parked && !m_parked.contains(r.task)) return;  // waits for a wake
+  m_parked[r.task] = parked_task{w, r.version};
+}
+
+void executor::on_event(const json& e) {
+  const std::string task = string_or(e, "task");
+  const auto v = e.find("version");
+  if (task.empty() || v == e.end() || !v->is_number_unsigned()) return;  // task.created has no version
+  const std::uint64_t version = v->get<std::uint64_t>();
+  {
+    std::lock_guard lock(m_mutex);
+    // Bounded: the newest versions only matter for the jobs of the moment.
+    if (m_latest.size() >= 2 * m_options.max_parked && !m_latest.contains(task)) m_latest.clear();
+    auto& latest = m_latest[task];
+    latest = std::max(latest, version);
+    const auto it = m_parked.find(task);
+    if (m_stopped || it == m_parked.end() || version <= it->second.version) return;
+    wake w = std::move(it->second.w);
+    m_parked.erase(it);
+    w.reason = "event " + string_or(e, "event", string_or(e, "type")) + " by " + string_or(e, "actor", "-") + ", " +
+               string_or(e, "from", "?") + " -> " + string_or(e, "to", "?");
+    if (!m_pending.contains(task)) {
+      m_pending.emplace(task, pending{std::move(w), 1, std::chrono::steady_clock::now()});
+      m_order.push_back(task);
+    }
+  }
+  m_cv.notify_all();
+}
+
+std::size_t executor::parked() const {
+  std::lock_guard lock(m_mutex);
+  return m_parked.size();
+}
+
+bool executor::wait_following(std::chrono::milliseconds timeout) const {
+  return m_follower && m_follower->wait_following(timeout);
 }
 
 bool executor::wait_idle(std::chrono::milliseconds timeout) {
@@ -427,6 +453,7 @@ std::vector<job_report> executor::reports() const {
 }
 
 void executor::stop() {
+  if (m_follower) m_follower->stop();
   std::vector<std::string> dropped;
   {
     std::lock_guard lock(m_mutex);
@@ -435,6 +462,7 @@ void executor::stop() {
     dropped.assign(m_order.begin(), m_order.end());
     m_pending.clear();
     m_order.clear();
+    m_parked.clear();
   }
   m_worker.request_stop();
   m_cv.notify_all();

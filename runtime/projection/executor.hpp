@@ -8,7 +8,14 @@
 // Jobs run one at a time on a worker thread of their own, from a queue keyed by task: a wake for
 // a task already waiting merges into it, so repeated wakes for the same task make one job. A job
 // that found the server unreachable (no answer, 5xx) is retried with backoff a bounded number of
-// times. Every request has a timeout. Each job writes one log line. Thread safe.
+// times. Every request has a timeout. Each job writes one log line.
+//
+// A wake can come before the backend has the change that caused it (Paperclip wakes the agent
+// the moment an operator approves a plan there; the reconciler applies approve_plan after its
+// next read of Paperclip's activity). So a job that ends waiting for someone else parks the task,
+// and the event stream of the server (event_follower) runs it again when the task moves past the
+// version the job saw. Only tasks a wake brought are parked: Paperclip's wakes stay what starts
+// work. Thread safe.
 #pragma once
 
 #include <chrono>
@@ -19,6 +26,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -26,6 +34,8 @@
 #include <thread>
 #include <vector>
 
+#include "runtime/projection/agentos_url.hpp"
+#include "runtime/projection/event_follower.hpp"
 #include "runtime/projection/wake.hpp"
 
 namespace agentos::runtime::projection {
@@ -35,16 +45,6 @@ namespace agentos::runtime::projection {
 // in the file's key order. nullopt with why in `error`.
 [[nodiscard]] std::optional<std::map<std::string, std::string>> load_agent_tokens(const std::filesystem::path& file,
                                                                                 std::string& error);
-
-// The agentos server's base URL: http://HOST[:PORT][/PREFIX]. Only http: the executor talks to a
-// server on the same host or network (put a TLS proxy in front for anything else).
-struct agentos_url {
-  std::string host;    // as written, brackets removed for IPv6
-  std::string port;    // "80" when absent
-  std::string prefix;  // path before /api, without a trailing slash ("" for a bare host)
-  std::string host_header;
-};
-[[nodiscard]] std::optional<agentos_url> parse_agentos_url(std::string_view url, std::string& error);
 
 // The texts the executor writes back (the content between the markers).
 [[nodiscard]] std::string plan_text(std::string_view title, std::string_view task, std::uint64_t version);
@@ -62,6 +62,8 @@ struct executor_options {
   std::chrono::milliseconds max_retry{30'000};
   std::function<void(const std::string&)> log;  // one line per job (and per ignored wake); empty: none
   std::function<std::int64_t()> clock;          // unix ms for signature timestamps; empty: the wall clock
+  bool follow_events = true;                    // park waiting tasks and follow GET /api/events
+  std::size_t max_parked = 10'000;              // parked tasks at most; beyond, a task waits for a wake
 };
 
 // What became of a wake.
@@ -80,6 +82,8 @@ struct job_report {
   std::string state;        // the task's state at the end, as last seen ("" when unknown)
   bool transient = false;   // failed for want of an answer; retried while attempts remain
   unsigned attempt = 1;
+  bool waiting = false;     // the task is the agent's and open, but the next step is someone else's
+  std::uint64_t version = 0;  // the task's version when the job ended (0 when unknown)
 };
 [[nodiscard]] std::string to_text(const job_report& r);
 
@@ -99,6 +103,9 @@ class executor {
   bool wait_idle(std::chrono::milliseconds timeout);
   // Every job finished so far, oldest first (at most the last 1,000).
   [[nodiscard]] std::vector<job_report> reports() const;
+  // Tasks parked now, and whether the event stream is open (for tests and the log).
+  [[nodiscard]] std::size_t parked() const;
+  bool wait_following(std::chrono::milliseconds timeout) const;
 
   // Finishes the job in flight (abandoning a request still waiting for an answer) and drops the
   // queue, logging what it dropped. Safe to call more than once.
@@ -110,9 +117,17 @@ class executor {
     unsigned attempt = 1;
     std::chrono::steady_clock::time_point ready;
   };
+  struct parked_task {
+    wake w;
+    std::uint64_t version = 0;  // the version the last job saw; a later one runs it again
+  };
   void work(std::stop_token stop);
   job_report run_job(const pending& p, const std::stop_token& stop);
   void say(const std::string& line) const;
+  void on_event(const nlohmann::json& event);
+  // After a job: park the task, or queue it again at once when the stream already showed a newer
+  // version. Called with m_mutex held.
+  void park(const job_report& r, const wake& w);
 
   executor_options m_options;
   mutable std::mutex m_mutex;
@@ -122,7 +137,10 @@ class executor {
   bool m_running = false;                    // a job is in flight
   bool m_stopped = false;
   std::deque<job_report> m_reports;
+  std::map<std::string, parked_task> m_parked;           // by task
+  std::map<std::string, std::uint64_t> m_latest;          // task -> the newest version the stream showed
   std::jthread m_worker;
+  std::unique_ptr<event_follower> m_follower;  // last: its callback uses everything above
 };
 
 }  // namespace agentos::runtime::projection

@@ -73,6 +73,12 @@ for _ in $(seq 1 100); do
 done
 [ -n "$executor_url" ] || fail "agentos executor did not print its URL within 10 s"
 grep -q "for $SERVER_URL (3 agents with tokens)" "$tmp/executor.out" || fail "the first line does not name the server and the agents"
+for _ in $(seq 1 100); do
+  grep -q "^agentos executor: following the server's events (from now)$" "$tmp/executor.out" && break
+  sleep 0.1
+done
+grep -q "^agentos executor: following the server's events (from now)$" "$tmp/executor.out" ||
+  fail "the executor does not follow the server's events"
 
 # api TOKEN METHOD PATH [BODY]: the status in $status, the answer in $tmp/answer.json.
 api() {

@@ -198,6 +198,7 @@ class Executor : public Http {
       m_log.push_back(line);
     };
     if (configure) configure(o);
+    const bool follow = o.follow_events;
     m_executor = std::make_unique<executor>(std::move(o));
     wake_server_options w;
     w.body_limit = 64 * 1024;
@@ -205,6 +206,10 @@ class Executor : public Http {
     const std::string failed = m_wakes->start();
     ASSERT_TRUE(failed.empty()) << failed;
     wake_port = m_wakes->port();
+    // The stream opens "from now": what the test does next must come after it.
+    if (follow) {
+      ASSERT_TRUE(m_executor->wait_following(std::chrono::seconds(10))) << log_text();
+    }
   }
 
   reply send_wake(const json& body) { return call(wake_port, http::verb::post, "/", body.dump()); }
@@ -247,6 +252,14 @@ class Executor : public Http {
     std::lock_guard lock(m_log_mutex);
     std::string out;
     for (const auto& l : m_log) out += l + "\n";
+    return out;
+  }
+  // Waits until `n` jobs of `task` have finished (jobs the event stream starts come on their own).
+  std::vector<job_report> wait_reports(const std::string& task, std::size_t n) {
+    for (int i = 0; i < 500 && reports_for(task).size() < n; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_TRUE(m_executor->wait_idle(std::chrono::seconds(30))) << log_text();
+    auto out = reports_for(task);
+    EXPECT_EQ(out.size(), n) << log_text();
     return out;
   }
   std::vector<job_report> reports_for(const std::string& task) {
@@ -298,12 +311,20 @@ TEST_F(Executor, RunsADirectTaskToResultReview) {
   EXPECT_EQ(again[1].did, "nothing to do: a result is due after someone else acts (state result_review)");
   EXPECT_EQ(again[1].calls, std::vector<std::string>{"GET brief 200"});
 
-  // The parent accepts; a wake after that finds nothing to submit at all.
+  // The task was parked, waiting for its review: the parent's acceptance comes down the event
+  // stream and runs it once more, which finds nothing to submit at all and parks it no longer.
+  EXPECT_EQ(m_executor->parked(), 1u);
   const reply accepted = post(port, "/api/tasks/" + id + "/reviews", {{"decision", "accept_result"}}, claude_pm);
   ASSERT_EQ(accepted.status, 200u) << accepted.text;
+  const auto done = wait_reports(id, 3);
+  ASSERT_EQ(done.size(), 3u);
+  EXPECT_EQ(done[2].reason, "event accept_result by claude_pm, result_review -> done");
+  EXPECT_EQ(done[2].did, "nothing to do: nothing can be submitted in state done");
+  EXPECT_EQ(m_executor->parked(), 0u);
   wake_and_settle("claude", id);
   EXPECT_EQ(task(id)["task"]["state"], "done");
   EXPECT_EQ(reports_for(id).back().did, "nothing to do: nothing can be submitted in state done");
+  EXPECT_EQ(reports_for(id).size(), 4u);
 }
 
 TEST_F(Executor, PlanFirstTaskGetsItsPlanThenAfterApprovalItsResult) {
@@ -322,18 +343,95 @@ TEST_F(Executor, PlanFirstTaskGetsItsPlanThenAfterApprovalItsResult) {
   EXPECT_EQ(task(id)["version"], t["version"]);
   EXPECT_EQ(audit_events(id), before);
 
-  // The parent of pm (chief_of_staff: openclaw) approves; the next wake brings the result.
+  // The parent of pm (chief_of_staff: openclaw) approves. No wake comes (Paperclip's may have come
+  // too early, before the backend had the approval): the event stream runs the parked task.
   const reply approved = post(port, "/api/tasks/" + id + "/reviews", {{"decision", "approve_plan"}}, openclaw);
   ASSERT_EQ(approved.status, 200u) << approved.text;
   EXPECT_EQ(approved.body["task"]["state"], "executing");
-  wake_and_settle("claude_pm", id);
+  const auto reports = wait_reports(id, 3);
+  ASSERT_EQ(reports.size(), 3u);
+  EXPECT_EQ(reports[2].reason, "event approve_plan by openclaw, plan_review -> executing");
+  EXPECT_EQ(reports[2].run_id, "run-2");  // the wake that parked it
+  EXPECT_EQ(reports[2].did, "submitted the result v1");
   t = task(id);
   EXPECT_EQ(t["task"]["state"], "result_review") << log_text();
   EXPECT_EQ(artifact(id, "result", 1), result_text("migrate the schema", id, t["version"].get<std::uint64_t>() - 1));
-  EXPECT_EQ(reports_for(id).back().did, "submitted the result v1");
   const auto events = audit_events(id);
   ASSERT_FALSE(events.empty());
   EXPECT_EQ(events.back(), "transition:submit_result:claude_pm:allow");
+  // Its own submission is on the stream too, at the version the job ended with: no job for it.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_TRUE(m_executor->wait_idle(std::chrono::seconds(10)));
+  EXPECT_EQ(reports_for(id).size(), 3u) << log_text();
+}
+
+TEST_F(Executor, ARevisionRequestBringsTheNextResult) {
+  const std::string id = routed_task({{"title", "fix the flaky test"}, {"kind", "engineering"}}, "claude");
+  wake_and_settle("claude", id);
+  ASSERT_EQ(task(id)["task"]["state"], "result_review");
+  const reply sent_back =
+      post(port, "/api/tasks/" + id + "/reviews", {{"decision", "request_revision"}, {"comment", "add a test"}}, claude_pm);
+  ASSERT_EQ(sent_back.status, 200u) << sent_back.text;
+  EXPECT_EQ(sent_back.body["task"]["state"], "executing");
+  const auto reports = wait_reports(id, 2);
+  ASSERT_EQ(reports.size(), 2u);
+  EXPECT_EQ(reports[1].reason, "event request_revision by claude_pm, result_review -> executing");
+  EXPECT_EQ(reports[1].did, "submitted the result v2");
+  EXPECT_EQ(task(id)["task"]["state"], "result_review");
+}
+
+TEST_F(Executor, OnlyTasksAWakeBroughtAreFollowed) {
+  // A task nobody woke the executor for moves through its life without a job.
+  const std::string id = routed_task({{"title", "fix the flaky test"}, {"kind", "engineering"}}, "claude");
+  ASSERT_EQ(post(port, "/api/tasks/" + id + "/transitions", {{"event", "start"}}, claude).status, 200u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_TRUE(m_executor->wait_idle(std::chrono::seconds(5)));
+  EXPECT_TRUE(reports_for(id).empty()) << log_text();
+  EXPECT_EQ(m_executor->parked(), 0u);
+  EXPECT_EQ(task(id)["task"]["state"], "executing");
+}
+
+TEST_F(Executor, WithoutFollowingAWakeIsNeededAfterTheReview) {
+  start_executor([](executor_options& o) { o.follow_events = false; });
+  const std::string id =
+      routed_task({{"title", "migrate the schema"}, {"kind", "engineering"}, {"risk", "medium"}}, "claude_pm");
+  wake_and_settle("claude_pm", id);
+  ASSERT_EQ(task(id)["task"]["state"], "plan_review");
+  EXPECT_EQ(m_executor->parked(), 0u);
+  ASSERT_EQ(post(port, "/api/tasks/" + id + "/reviews", {{"decision", "approve_plan"}}, openclaw).status, 200u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_TRUE(m_executor->wait_idle(std::chrono::seconds(5)));
+  EXPECT_EQ(reports_for(id).size(), 1u);
+  EXPECT_EQ(task(id)["task"]["state"], "executing");
+  wake_and_settle("claude_pm", id);
+  EXPECT_EQ(reports_for(id).back().did, "submitted the result v1");
+}
+
+TEST_F(Executor, FollowsTheStreamAcrossAServerRestart) {
+  const std::string id =
+      routed_task({{"title", "migrate the schema"}, {"kind", "engineering"}, {"risk", "medium"}}, "claude_pm");
+  wake_and_settle("claude_pm", id);
+  ASSERT_EQ(task(id)["task"]["state"], "plan_review");
+  ASSERT_EQ(m_executor->parked(), 1u);
+  // The server goes away and comes back on the same port; the approval made after that still
+  // reaches the parked task, through the reconnected stream.
+  const std::uint16_t api_port = port;
+  m_server->stop();
+  m_server.reset();
+  for (int i = 0; i < 250 && m_executor->wait_following(std::chrono::milliseconds(0)); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_FALSE(m_executor->wait_following(std::chrono::milliseconds(0)));
+  http_options again;
+  again.port = api_port;
+  m_server = std::make_unique<http_server>(*m_api, again);
+  ASSERT_EQ(m_server->start(), "");
+  ASSERT_TRUE(m_executor->wait_following(std::chrono::seconds(10))) << log_text();
+  ASSERT_EQ(post(port, "/api/tasks/" + id + "/reviews", {{"decision", "approve_plan"}}, openclaw).status, 200u);
+  const auto reports = wait_reports(id, 2);
+  ASSERT_EQ(reports.size(), 2u);
+  EXPECT_EQ(reports[1].did, "submitted the result v1");
+  EXPECT_NE(log_text().find("not following the server's events: "), std::string::npos) << log_text();
+  EXPECT_NE(log_text().find("following the server's events (after event "), std::string::npos) << log_text();
 }
 
 TEST_F(Executor, BadBodiesAre400AndQueueNothing) {

@@ -1,7 +1,8 @@
 // `agentos executor`: the executor Paperclip's HTTP adapter wakes (docs/paperclip.md, "The
 // executor"). Loads the agents' tokens, listens, prints its URL, and for each wake reads the
-// task's brief and writes back through the executor protocol as the woken agent. SIGTERM or
-// SIGINT: stop listening, finish the job in flight, exit 0.
+// task's brief and writes back through the executor protocol as the woken agent; follows the
+// server's event stream for the tasks it was woken for. SIGTERM or SIGINT: stop listening,
+// abandon the job in flight, exit 0.
 #include <pthread.h>
 #include <signal.h>
 
@@ -29,6 +30,7 @@ struct executor_cli_options {
   std::uint64_t max_body = std::uint64_t{1} << 20;
   long timeout_ms = 10'000;
   std::size_t attempts = 6;
+  bool no_follow = false;
 };
 
 int run_executor(const executor_cli_options& o) {
@@ -66,6 +68,7 @@ int run_executor(const executor_cli_options& o) {
   options.tokens = std::move(*tokens);
   options.timeout = std::chrono::milliseconds(o.timeout_ms);
   options.max_attempts = o.attempts;
+  options.follow_events = !o.no_follow;
   if (!o.signing_secrets.empty()) {
     auto secrets = runtime::load_signing_secrets(o.signing_secrets, error);
     if (!secrets) {
@@ -142,6 +145,9 @@ void register_executor(CLI::App& app, command_result& result) {
   cmd->add_option("--attempts", o->attempts,
                   "Attempts at a job while the agentos server does not answer (1 s, 2 s, 4 s ... apart, at most 30 s)")
       ->capture_default_str();
+  cmd->add_flag("--no-follow", o->no_follow,
+                "Do not follow the server's event stream: a task whose wake came before the change that caused it "
+                "(an approval not yet reconciled) waits for its next wake");
   cmd->footer(
       "Environment: AGENTOS_SIGNING_SECRET, the signing secret of every agent not in --signing-secrets.\n"
       "Exit status: 0 after a graceful stop (SIGTERM, SIGINT); 2 for a bad option, a tokens or secrets file that "
