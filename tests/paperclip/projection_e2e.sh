@@ -462,7 +462,10 @@ if want 5; then
   wait_until "$t5 in result_review" task_is "$t5" result_review
   expect_ao 200 "$openclaw" POST "/api/tasks/$t5/reviews" '{"decision": "accept_result"}'
   wait_until "$t5's issue done" issue_is "$t5" done
-  step "5. Paperclip restart: the approval made right after it reached the backend; $t5 done"
+  # What brought the result: Paperclip's wake, or (when that came before the reconciler caught
+  # up) the server's event stream the executor follows.
+  how=$(sed -n "s/^agentos executor: $t5 as claude_pm (\(.*\), run [^)]*): submitted the result.*/\1/p" "$work/executor.out" | tail -n 1)
+  step "5. Paperclip restart: the approval made right after it reached the backend; $t5 done (result after: ${how:-?})"
 fi
 
 # ---- 6. no drift
