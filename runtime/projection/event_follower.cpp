@@ -76,16 +76,14 @@ void event_follower::set_following(bool on, const std::string& why) {
 
 void event_follower::run(const std::stop_token& stop) {
   auto delay = m_options.first_retry;
-  bool ever = false;
   while (!stop.stop_requested()) {
     const std::string why = follow_once(stop);
     if (stop.stop_requested()) break;
-    // A stream that was open a while resumes at once; one that never opened waits, doubling.
+    // After a stream that was open, the first retry comes soon; while the server stays away the
+    // wait doubles.
     const bool was_open = following();
     if (was_open) delay = m_options.first_retry;
-    set_following(false, why + (ever || was_open ? "; resuming" : "; retrying") + " in " +
-                             std::to_string(delay.count()) + " ms");
-    ever = ever || was_open;
+    set_following(false, why + "; retrying in " + std::to_string(delay.count()) + " ms");
     std::unique_lock lock(m_mutex);
     m_cv.wait_for(lock, stop, delay, [] { return false; });
     lock.unlock();
