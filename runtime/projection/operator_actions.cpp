@@ -21,20 +21,6 @@ engine::request_result operator_request(const engine::rule_graph& g, const task_
   return engine::request_from_json(input, g);
 }
 
-// The event a reassignment takes: `assign` or `reassign`, whichever has an edge from the task's
-// state; when both or neither do, `assign` for an unassigned task and `reassign` otherwise. The
-// same rule as POST /api/tasks/{id}/assign (docs/api-ops.md), so the two surfaces agree.
-std::string assignment_event(const engine::rule_graph& g, const task_record& task) {
-  const std::int32_t state = g.find_state(task.state);
-  auto has_edge = [&](std::string_view event) {
-    const std::int32_t e = g.find_event(event);
-    return state >= 0 && e >= 0 && !g.edges(state, e).empty();
-  };
-  const bool assign = has_edge("assign"), reassign = has_edge("reassign");
-  if (assign != reassign) return assign ? "assign" : "reassign";
-  return task.assignee.empty() ? "assign" : "reassign";
-}
-
 operator_action refuse(std::vector<std::string> reasons) {
   operator_action a;
   a.kind = action_kind::refuse;

@@ -32,19 +32,6 @@ std::optional<api_response> require_task(const services& s, const call& c) {
   return std::nullopt;
 }
 
-// `assign` or `reassign`, whichever the lifecycle has from the task's state; when both (or
-// neither) do, `assign` for an unassigned task and `reassign` otherwise.
-std::string assignment_event(const engine::rule_graph& g, const task_record& task) {
-  const std::int32_t state = g.find_state(task.state);
-  auto has_edge = [&](std::string_view event) {
-    const std::int32_t e = g.find_event(event);
-    return state >= 0 && e >= 0 && !g.edges(state, e).empty();
-  };
-  const bool assign = has_edge("assign"), reassign = has_edge("reassign");
-  if (assign != reassign) return assign ? "assign" : "reassign";
-  return task.assignee.empty() ? "assign" : "reassign";
-}
-
 // ---- actions
 
 api_response review(const services& s, const call& c) {

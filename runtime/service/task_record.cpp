@@ -3,6 +3,7 @@
 #include <bit>
 #include <cstring>
 
+#include "engine/graph.hpp"
 #include "engine/report.hpp"
 
 namespace agentos::runtime {
@@ -256,6 +257,17 @@ nlohmann::json to_json(const task_record& t) {
   std::string text;
   append_task_json(text, t);
   return nlohmann::json::parse(text);
+}
+
+std::string assignment_event(const engine::rule_graph& g, const task_record& t) {
+  const std::int32_t state = g.find_state(t.state);
+  auto has_edge = [&](std::string_view event) {
+    const std::int32_t e = g.find_event(event);
+    return state >= 0 && e >= 0 && !g.edges(state, e).empty();
+  };
+  const bool assign = has_edge("assign"), reassign = has_edge("reassign");
+  if (assign != reassign) return assign ? "assign" : "reassign";
+  return t.assignee.empty() ? "assign" : "reassign";
 }
 
 }  // namespace agentos::runtime

@@ -13,6 +13,10 @@
 
 #include <nlohmann/json.hpp>
 
+namespace agentos::engine {
+class rule_graph;
+}
+
 namespace agentos::runtime {
 
 struct task_record {
@@ -56,5 +60,11 @@ void append_request_task_json(std::string& out, const task_record& t);
 // text written directly (what GET /api/tasks/{id} sends) or as a value.
 void append_task_json(std::string& out, const task_record& t);
 [[nodiscard]] nlohmann::json to_json(const task_record& t);
+
+// The event that gives `t` a new holder: `assign` or `reassign`, whichever the lifecycle has from
+// the task's state; when both (or neither) do, `assign` for an unassigned task and `reassign`
+// otherwise. POST /api/tasks/{id}/assign and a reassignment made in Paperclip both use it, so the
+// two surfaces agree.
+[[nodiscard]] std::string assignment_event(const engine::rule_graph& g, const task_record& t);
 
 }  // namespace agentos::runtime

@@ -8,8 +8,7 @@
 #include <map>
 #include <set>
 
-#include "../runtime/temp_dir.hpp"
-#include "paperclip_env.hpp"
+#include "projection_fixture.hpp"
 #include "runtime/projection/projector.hpp"
 #include "runtime/projection/status.hpp"
 #include "runtime/service/store.hpp"
@@ -20,58 +19,12 @@ namespace {
 namespace fs = std::filesystem;
 using testing::paperclip_server;
 
-constexpr std::int64_t t0 = 1'767'225'600'000;
-
-std::string str(const json& j, const char* key) { return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : ""; }
-
-class ProjectorTest : public ::testing::Test {
+class ProjectorTest : public projection_test {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(paperclip_server::get().up());
-    std::string error;
-    auto url = parse_base_url(paperclip_server::get().url(), error);
-    ASSERT_TRUE(url) << error;
-    client = std::make_unique<paperclip_client>(*url);
-    auto policy = load_policy(fs::path(AGENTOS_SOURCE_DIR) / "policies" / "agent-os.policy");
-    ASSERT_TRUE(policy.graph) << policy.problems;
-    auto s = task_store::open(dir.path() / "data", std::move(policy));
-    ASSERT_TRUE(s) << s.error().message;
-    store = std::move(*s);
-    options.company_name = std::string("projector ") + ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    options.executor_url = "http://127.0.0.1:9/wake";
-    options.public_url = "http://127.0.0.1:8080";
-  }
+  void SetUp() override { set_up("projector"); }
 
   std::unique_ptr<projector> fresh_projector() { return std::make_unique<projector>(*store, *client, options); }
 
-  // Pauses every agent of the company: a paused agent gets no runs, so Paperclip moves no issue
-  // by itself while a test looks at what the projector wrote.
-  void pause_all(const std::string& cid) {
-    auto agents = client->list_agents(cid);
-    ASSERT_TRUE(agents);
-    for (const auto& a : *agents) ASSERT_TRUE(client->call("POST", "/agents/" + str(a, "id") + "/pause"));
-  }
-
-  std::string create(json task) {
-    create_op op;
-    op.task = std::move(task);
-    op.actor = {{"id", "openclaw"}};
-    op.now = t0;
-    const outcome o = store->apply(op);
-    EXPECT_EQ(o.status, outcome_status::applied) << o.message;
-    return o.body["task"]["id"];
-  }
-  void move(const std::string& id, const std::string& event, const std::string& who,
-            std::optional<artifact_input> artifact = std::nullopt) {
-    transition_op op;
-    op.task_id = id;
-    op.event = event;
-    op.actor = {{"id", who}};
-    op.now = t0 + (++clock);
-    op.artifact = std::move(artifact);
-    const outcome o = store->apply(op);
-    ASSERT_EQ(o.status, outcome_status::applied) << event << ": " << o.message;
-  }
   project_report project(projector& p) {
     project_report r;
     auto e = p.project(r);
@@ -80,31 +33,11 @@ class ProjectorTest : public ::testing::Test {
     EXPECT_EQ(r.cursor, store->outbox_head());
     return r;
   }
-  std::optional<task_mapping> mapped(const std::string& task) {
-    std::optional<task_mapping> out;
-    EXPECT_TRUE(mapping::read(*store, [&](kv::reader& r) -> result<void> {
-      auto m = mapping::read_task(r, task);
-      if (!m) return std::move(m).error();
-      out = *m;
-      return {};
-    }));
-    return out;
-  }
-  json issue(const std::string& id) {
-    auto i = client->get_issue(id);
-    EXPECT_TRUE(i && *i);
-    return i && *i ? **i : json();
-  }
+  std::optional<task_mapping> mapped(const std::string& task) { return find_mapping(task); }
   std::size_t count(pc_result<json> list) {
     EXPECT_TRUE(list) << list.error().message;
     return list ? list->size() : 0;
   }
-
-  testing::temp_dir dir{"agentos-projector"};
-  std::unique_ptr<paperclip_client> client;
-  std::unique_ptr<task_store> store;
-  projector_options options;
-  std::int64_t clock = 0;
 };
 
 TEST(ProjectionStatus, OneMappingForEveryState) {

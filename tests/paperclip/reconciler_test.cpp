@@ -10,8 +10,7 @@
 #include <filesystem>
 #include <set>
 
-#include "../runtime/temp_dir.hpp"
-#include "paperclip_env.hpp"
+#include "projection_fixture.hpp"
 #include "runtime/projection/drift.hpp"
 #include "runtime/projection/projector.hpp"
 #include "runtime/projection/reconciler.hpp"
@@ -23,68 +22,22 @@ namespace {
 namespace fs = std::filesystem;
 using testing::paperclip_server;
 
-constexpr std::int64_t t0 = 1'767'225'600'000;
-
-std::string str(const json& j, const char* key) {
-  return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : "";
-}
-
-class ReconcilerTest : public ::testing::Test {
+class ReconcilerTest : public projection_test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(paperclip_server::get().up());
-    std::string error;
-    auto parsed = parse_base_url(paperclip_server::get().url(), error);
-    ASSERT_TRUE(parsed) << error;
-    url = *parsed;
-    client = std::make_unique<paperclip_client>(url);
+    set_up("reconciler");
     board = std::make_unique<paperclip_client>(url);
-    open_store();
-    options.company_name = std::string("reconciler ") + ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    options.executor_url = "http://127.0.0.1:9/wake";
-    options.public_url = "http://127.0.0.1:8080";
     proj = std::make_unique<projector>(*store, *client, options);
     auto e = proj->setup();
     ASSERT_FALSE(e) << e->code << ": " << e->message;
     cid = proj->company().id;
-    // A paused agent gets no runs, so Paperclip moves no issue by itself during a test.
-    auto agents = client->list_agents(cid);
-    ASSERT_TRUE(agents);
-    for (const auto& a : *agents) ASSERT_TRUE(client->call("POST", "/agents/" + str(a, "id") + "/pause"));
+    pause_all(cid);
     reconciler_options ro;
     ro.clock = [this] { return t0 + (++clock); };
     ro.log = [this](const std::string& line) { log.push_back(line); };
     rec = std::make_unique<reconciler>(*store, *client, ro);
   }
 
-  void open_store() {
-    auto policy = load_policy(fs::path(AGENTOS_SOURCE_DIR) / "policies" / "agent-os.policy");
-    ASSERT_TRUE(policy.graph) << policy.problems;
-    auto s = task_store::open(dir.path() / "data", std::move(policy));
-    ASSERT_TRUE(s) << s.error().message;
-    store = std::move(*s);
-  }
-
-  std::string create(json task) {
-    create_op op;
-    op.task = std::move(task);
-    op.actor = {{"id", "openclaw"}};
-    op.now = t0;
-    const outcome o = store->apply(op);
-    EXPECT_EQ(o.status, outcome_status::applied) << o.message;
-    return o.body["task"]["id"];
-  }
-  void move(const std::string& id, const std::string& event, const std::string& who,
-            std::optional<artifact_input> artifact = std::nullopt) {
-    transition_op op;
-    op.task_id = id;
-    op.event = event;
-    op.actor = {{"id", who}};
-    op.now = t0 + (++clock);
-    op.artifact = std::move(artifact);
-    const outcome o = store->apply(op);
-    ASSERT_EQ(o.status, outcome_status::applied) << event << ": " << o.message;
-  }
   void project() {
     project_report r;
     auto e = proj->project(r);
@@ -111,20 +64,9 @@ class ReconcilerTest : public ::testing::Test {
     return rows;
   }
   task_mapping mapped(const std::string& task) {
-    std::optional<task_mapping> out;
-    EXPECT_TRUE(mapping::read(*store, [&](kv::reader& r) -> result<void> {
-      auto m = mapping::read_task(r, task);
-      if (!m) return std::move(m).error();
-      out = *m;
-      return {};
-    }));
-    EXPECT_TRUE(out) << task << " is not mapped";
-    return out.value_or(task_mapping{});
-  }
-  json issue(const std::string& id) {
-    auto i = client->get_issue(id);
-    EXPECT_TRUE(i && *i);
-    return i && *i ? **i : json();
+    auto m = find_mapping(task);
+    EXPECT_TRUE(m) << task << " is not mapped";
+    return m.value_or(task_mapping{});
   }
   json task(const std::string& id) {
     auto t = store->task(id);
@@ -167,18 +109,13 @@ class ReconcilerTest : public ::testing::Test {
     return id;
   }
 
-  testing::temp_dir dir{"agentos-reconciler"};
-  base_url url;
-  std::unique_ptr<paperclip_client> client;  // the projector's and the reconciler's
-  std::unique_ptr<paperclip_client> board;   // the operator in Paperclip
-  std::unique_ptr<task_store> store;
-  projector_options options;
+  // `client` is the projector's and the reconciler's.
+  std::unique_ptr<paperclip_client> board;  // the operator in Paperclip
   std::unique_ptr<projector> proj;
   std::unique_ptr<reconciler> rec;
   std::string cid;
   std::set<std::string> seen;
   std::vector<std::string> log;
-  std::int64_t clock = 0;
 };
 
 TEST_F(ReconcilerTest, TheProjectorsOwnWritesAreEchoes) {
