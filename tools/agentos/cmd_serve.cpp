@@ -15,6 +15,7 @@
 #include <memory>
 
 #include "commands.hpp"
+#include "listen_address.hpp"
 #include "runtime/hydration/hydration.hpp"
 #include "runtime/projection/drift.hpp"
 #include "runtime/projection/projection_service.hpp"
@@ -43,27 +44,15 @@ struct serve_options {
   std::string paperclip_executor;  // the URL Paperclip's HTTP adapter calls for every agent
 };
 
-// "HOST:PORT" or "[V6]:PORT".
-bool parse_listen(const std::string& text, runtime::http_options& out) {
-  const auto colon = text.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) return false;
-  std::string host = text.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  const std::string port = text.substr(colon + 1);
-  if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) return false;
-  const unsigned long n = std::stoul(port);
-  if (n > 65535) return false;
-  out.address = host;
-  out.port = static_cast<std::uint16_t>(n);
-  return true;
-}
-
 int run_serve(const serve_options& o) {
   runtime::http_options http;
-  if (!parse_listen(o.listen, http)) {
+  listen_address where;
+  if (!parse_listen(o.listen, where)) {
     print_error("cli.usage", "--listen `" + o.listen + "`: expected HOST:PORT, e.g. 127.0.0.1:8080");
     return exit_usage;
   }
+  http.address = where.host;
+  http.port = where.port;
   std::string error;
   // The projection's options are checked before anything is opened, so a mistake costs no start-up.
   std::optional<runtime::projection::base_url> paperclip;

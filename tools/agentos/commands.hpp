@@ -28,6 +28,7 @@ void register_store(CLI::App& app, command_result& result);
 void register_audit(CLI::App& app, command_result& result);
 void register_serve(CLI::App& app, command_result& result);
 void register_hydrate(CLI::App& app, command_result& result);
+void register_executor(CLI::App& app, command_result& result);
 void register_projection(CLI::App& app, command_result& result);
 
 }  // namespace agentos::cli

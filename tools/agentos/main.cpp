@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   agentos::cli::register_audit(app, result);
   agentos::cli::register_serve(app, result);
   agentos::cli::register_hydrate(app, result);
+  agentos::cli::register_executor(app, result);
   agentos::cli::register_projection(app, result);
   try {
     app.parse(argc, argv);
