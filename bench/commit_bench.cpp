@@ -8,7 +8,7 @@
 //   commit_bench                     the full run (about 3 minutes with the defaults)
 //   commit_bench --quick             one short window each and a small size phase: a smoke test
 //   commit_bench --clients=1,4 --duration=5 --warmup=1 --repeat=3 --dir=PATH --size-tasks=200000
-//                --tasks-per-client=8 --background=10000 --no-sqlite --no-size --keep
+//                --tasks-per-client=8 --background=10000 --no-sqlite --no-floor --no-size --keep
 //
 // Every transition must be applied: a denial, conflict or failure stops the run and the binary
 // exits with status 1, since a benchmark of denials would measure the wrong thing. The data
@@ -42,6 +42,7 @@
 #include <vector>
 
 #include "runtime/service/store.hpp"
+#include "runtime/store/lmdb.hpp"
 
 namespace fs = std::filesystem;
 using namespace agentos::runtime;
@@ -64,6 +65,7 @@ struct options {
   fs::path dir;  // parent of the data directories
   fs::path policy = fs::path(AGENTOS_SOURCE_DIR) / "policies" / "agent-os.policy";
   bool sqlite = true;
+  bool floor = true;  // the LMDB floor (run_floor)
   bool size = true;
   bool keep = false;
   long linger_us = 0;  // store_options::linger (off by default, as in the store)
@@ -100,6 +102,7 @@ options parse_args(int argc, char** argv) {
       o.size_tasks = 10'000;
       o.repeat = 1;
     } else if (a == "--no-sqlite") o.sqlite = false;
+    else if (a == "--no-floor") o.floor = false;
     else if (a == "--no-size") o.size = false;
     else if (a == "--keep") o.keep = true;
     else if (auto v = val("--clients")) o.clients = parse_list(*v);
@@ -115,7 +118,7 @@ options parse_args(int argc, char** argv) {
     else if (a == "--help" || a == "-h") {
       std::puts("commit_bench [--quick] [--clients=1,4,32] [--duration=S] [--warmup=S] [--dir=PATH] [--policy=FILE]\n"
                 "             [--tasks-per-client=N] [--background=N] [--size-tasks=N] [--repeat=N] [--linger=US]\n"
-                "             [--no-sqlite] [--no-size] [--keep]");
+                "             [--no-sqlite] [--no-floor] [--no-size] [--keep]");
       std::exit(0);
     } else die("unknown argument " + std::string(a) + " (--help lists them)");
   }
@@ -619,6 +622,90 @@ run_result run_sqlite(const fs::path& dir, int clients, bool shared, const recor
       [](bool) {});
 }
 
+// ---- the LMDB floor
+
+// The most a group commit on LMDB can give C synchronous clients on this disk, whatever the
+// pipeline above it does: one thread, no clients to wake, no decision, no hashing, no encoding;
+// each commit holds exactly C transitions (the most C clients that each wait for their commit can
+// put in one), and each transition rewrites a task record and appends an audit record and an
+// outbox event of the sizes the store writes (`calibrate`), in three tables. Default flags: both
+// of LMDB's syncs per commit, as in the store.
+run_result run_floor(const fs::path& dir, int clients, const record_sizes& sizes, const options& o) {
+  env_options eo;
+  eo.map_size = std::size_t{1} << 30;
+  auto e = env::open(dir, eo);
+  if (!e) die("floor: open " + dir.string() + ": " + e.error().message);
+  auto check = [](auto&& r, const char* what) {
+    if (!r) die(std::string("floor: ") + what + ": " + r.error().message);
+    if constexpr (!std::is_same_v<std::decay_t<decltype(r)>, result<void>>) return std::move(*r);
+  };
+  const std::size_t k = o.tasks_per_client;
+  const std::size_t n_tasks = static_cast<std::size_t>(clients) * k;
+  dbi tasks, audit, outbox;
+  std::string task_body, audit_body, event_body;
+  auto key = [](std::size_t i) { return "T-" + std::to_string(i + 1); };
+  {
+    auto t = check(e->begin_write(), "begin");
+    tasks = check(t.open_db("tasks"), "open tasks");
+    audit = check(t.open_db("audit"), "open audit");
+    outbox = check(t.open_db("outbox"), "open outbox");
+    for (std::size_t i = 0; i < o.background + n_tasks; ++i) {
+      const std::string id = i < n_tasks ? key(i) : "B-" + std::to_string(i);
+      fill_body(task_body, sizes.task, "{\"id\":\"" + id + "\"");
+      check(t.put(tasks, id, task_body), "put task");
+    }
+    check(t.commit(), "commit");
+  }
+  std::vector<std::string> ids;
+  for (std::size_t i = 0; i < n_tasks; ++i) ids.push_back(key(i));
+  std::uint64_t seq = 0, done = 0, commits = 0;
+  std::vector<std::uint64_t> steps(n_tasks, 0);
+  auto one_commit = [&] {
+    auto t = check(e->begin_write(), "begin");
+    for (int c = 0; c < clients; ++c) {
+      const std::size_t i = static_cast<std::size_t>(c) * k + done / static_cast<std::size_t>(clients) % k;
+      const std::string head = "{\"id\":\"" + ids[i] + "\",\"version\":" + std::to_string(++steps[i]) + "";
+      fill_body(task_body, sizes.task, head);
+      fill_body(audit_body, sizes.audit, head);
+      fill_body(event_body, sizes.outbox, head);
+      char be[8];
+      ++seq;
+      for (int b = 0; b < 8; ++b) be[b] = static_cast<char>(seq >> (56 - 8 * b));
+      const std::string_view seq_key(be, 8);
+      check(t.put(tasks, ids[i], task_body), "put task");
+      check(t.put(audit, seq_key, audit_body), "put audit");
+      check(t.put(outbox, seq_key, event_body), "put outbox");
+    }
+    check(t.commit(), "commit");
+    done += static_cast<std::uint64_t>(clients);
+    ++commits;
+  };
+  const auto warm = steady::now();
+  while (seconds_since(warm) < o.warmup) one_commit();
+  const std::uint64_t n0 = done, c0 = commits;
+  const auto cpu0 = cpu_seconds();
+  const auto start = steady::now();
+  std::vector<double> lat;
+  while (seconds_since(start) < o.duration) {
+    const auto a = steady::now();
+    one_commit();
+    lat.push_back(seconds_since(a) * 1e3);
+  }
+  const double elapsed = seconds_since(start);
+  const auto cpu1 = cpu_seconds();
+  run_result r;
+  r.transitions = done - n0;
+  r.commits = commits - c0;
+  r.seconds = elapsed;
+  r.tx_per_s = static_cast<double>(r.transitions) / elapsed;
+  r.avg_batch = clients;
+  r.user_us_per_tx = (cpu1.first - cpu0.first) * 1e6 / static_cast<double>(r.transitions);
+  r.sys_us_per_tx = (cpu1.second - cpu0.second) * 1e6 / static_cast<double>(r.transitions);
+  r.p50_ms = percentile(lat, 0.50);  // a commit's duration: what each of its C clients would wait at least
+  r.p99_ms = percentile(lat, 0.99);
+  return r;
+}
+
 // ---- size and memory
 
 // Resident memory after some number of creates (kB, from /proc/self/status); `trimmed` is RssAnon
@@ -761,10 +848,10 @@ int main(int argc, char** argv) {
   // the median repetition, with the range beside it.
   struct row {
     int clients;
-    std::vector<run_result> a, s, m;
+    std::vector<run_result> a, s, m, f;
   };
   std::vector<row> rows;
-  for (int c : o.clients) rows.push_back({c, {}, {}, {}});
+  for (int c : o.clients) rows.push_back({c, {}, {}, {}, {}});
   auto probed = [](const fs::path& dir, auto run) {
     const double before = sync_probe_us(dir);
     run_result r = run();
@@ -779,6 +866,11 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "agentos: %s\n", tag.c_str());
       r.a.push_back(probed(base, [&] { return run_agentos(base / "agentos", policy, c, o); }));
       fs::remove_all(base / "agentos");
+      if (o.floor) {
+        std::fprintf(stderr, "LMDB floor: %s\n", tag.c_str());
+        r.f.push_back(probed(base, [&] { return run_floor(base / "floor", c, sizes, o); }));
+        fs::remove_all(base / "floor");
+      }
       if (!o.sqlite) continue;
       std::fprintf(stderr, "sqlite, a connection each: %s\n", tag.c_str());
       r.s.push_back(probed(base, [&] { return run_sqlite(base / "sqlite", c, false, sizes, o); }));
@@ -814,10 +906,10 @@ int main(int argc, char** argv) {
   std::printf("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
   struct summary {
     int clients;
-    run_result a, s, m;
+    run_result a, s, m, f;
   };
   std::vector<summary> sums;
-  for (const auto& r : rows) sums.push_back({r.clients, med(r.a), med(r.s), med(r.m)});
+  for (const auto& r : rows) sums.push_back({r.clients, med(r.a), med(r.s), med(r.m), med(r.f)});
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const auto& r = sums[i];
     const double best = std::max(r.s.tx_per_s, r.m.tx_per_s);
@@ -829,6 +921,24 @@ int main(int argc, char** argv) {
                 cell(rows[i].m).c_str(),
                 o.sqlite && r.s.tx_per_s > 0 ? (fmt(r.a.tx_per_s / r.s.tx_per_s, 2) + "×").c_str() : "-",
                 o.sqlite && best > 0 ? (fmt(r.a.tx_per_s / best, 2) + "×").c_str() : "-");
+  }
+  if (o.floor) {
+    std::printf("\n### The LMDB floor\n\n");
+    std::printf("One thread committing groups of exactly as many transitions as there are clients, each a task record\n"
+                "rewritten and an audit record and outbox event appended (the store's sizes), in three tables, with\n"
+                "LMDB's two syncs per commit and nothing else: no clients to wake, no decision, no hashing, no\n"
+                "encoding. No store built on LMDB commits can beat it with that many synchronous clients.\n\n");
+    std::printf("| clients | floor tx/s | commit p50 / p99 ms | commits/s | CPU us/tx user + sys | floor ÷ sqlite | agentos ÷ floor |\n");
+    std::printf("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      const auto& r = sums[i];
+      std::printf("| %d | %s | %s / %s | %s | %s + %s | %s | %s |\n", r.clients, cell(rows[i].f).c_str(),
+                  fmt(r.f.p50_ms, 2).c_str(), fmt(r.f.p99_ms, 2).c_str(),
+                  fmt(static_cast<double>(r.f.commits) / r.f.seconds).c_str(), fmt(r.f.user_us_per_tx, 0).c_str(),
+                  fmt(r.f.sys_us_per_tx, 0).c_str(),
+                  o.sqlite && r.s.tx_per_s > 0 ? (fmt(r.f.tx_per_s / r.s.tx_per_s, 2) + "×").c_str() : "-",
+                  r.f.tx_per_s > 0 ? (fmt(r.a.tx_per_s / r.f.tx_per_s, 2) + "×").c_str() : "-");
+    }
   }
   std::printf("\nEvery run, in the order run, with the median fdatasync (4 KiB in place) measured just before and after it:\n\n");
   std::printf("| run | clients | system | tx/s | p50 / p99 ms | CPU us/tx user + sys | fdatasync before / after us |\n"
@@ -844,6 +954,7 @@ int main(int argc, char** argv) {
                     fmt(x.sync_after_us).c_str());
       };
       line("agentos", r.a);
+      line("LMDB floor", r.f);
       line("sqlite, conn each", r.s);
       if (r.clients > 1) line("sqlite, shared conn", r.m);
     }
@@ -858,11 +969,15 @@ int main(int argc, char** argv) {
       const bool met = r.a.tx_per_s >= 2 * r.s.tx_per_s;
       std::printf("- at least 2× SQLite at 4 clients: %s× -> %s\n", fmt(r.a.tx_per_s / r.s.tx_per_s, 2).c_str(),
                   met ? "met" : "NOT met");
+      if (o.floor)
+        std::printf("  (the LMDB floor at 4 clients: %s×%s)\n", fmt(r.f.tx_per_s / r.s.tx_per_s, 2).c_str(),
+                    r.f.tx_per_s < 2 * r.s.tx_per_s ? ": below the target, so no pipeline on LMDB can meet it on this disk" : "");
     }
     if (r.clients == 32) {
       const bool met = r.a.tx_per_s >= 50'000;
       std::printf("- at least 50,000 transitions/s at 32 clients: %s -> %s\n", fmt(r.a.tx_per_s).c_str(),
                   met ? "met" : "NOT met");
+      if (o.floor) std::printf("  (the LMDB floor at 32 clients: %s)\n", fmt(r.f.tx_per_s).c_str());
     }
     if (r.clients == 1 && o.sqlite)
       std::printf("- 1 client (no target): %s×\n", fmt(r.a.tx_per_s / r.s.tx_per_s, 2).c_str());
