@@ -11,7 +11,6 @@
 #pragma once
 
 #include <atomic>
-#include <cassert>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -19,10 +18,11 @@
 #include <string>
 #include <string_view>
 #include <utility>
-#include <variant>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "runtime/store/result.hpp"
 
 namespace agentos::runtime::projection {
 
@@ -51,43 +51,9 @@ struct client_error {
   [[nodiscard]] bool transient() const;
 };
 
-// A value or a client_error.
+// A value or a client_error (runtime/store/result.hpp).
 template <class T>
-class [[nodiscard]] pc_result {
- public:
-  pc_result(T value) : m_v(std::in_place_index<0>, std::move(value)) {}
-  pc_result(client_error error) : m_v(std::in_place_index<1>, std::move(error)) {}
-  [[nodiscard]] bool has_value() const noexcept { return m_v.index() == 0; }
-  explicit operator bool() const noexcept { return has_value(); }
-  T& value() & { assert(has_value()); return std::get<0>(m_v); }
-  const T& value() const& { assert(has_value()); return std::get<0>(m_v); }
-  T&& value() && { assert(has_value()); return std::get<0>(std::move(m_v)); }
-  T& operator*() & { return value(); }
-  const T& operator*() const& { return value(); }
-  // By value on a temporary, so that `for (auto& x : *client.list_agents(c))` does not dangle.
-  T operator*() && { return std::move(*this).value(); }
-  T* operator->() { return &value(); }
-  const T* operator->() const { return &value(); }
-  const client_error& error() const& { assert(!has_value()); return std::get<1>(m_v); }
-  client_error&& error() && { assert(!has_value()); return std::get<1>(std::move(m_v)); }
-
- private:
-  std::variant<T, client_error> m_v;
-};
-
-template <>
-class [[nodiscard]] pc_result<void> {
- public:
-  pc_result() = default;
-  pc_result(client_error error) : m_error(std::move(error)) {}
-  [[nodiscard]] bool has_value() const noexcept { return !m_error; }
-  explicit operator bool() const noexcept { return has_value(); }
-  const client_error& error() const& { assert(m_error); return *m_error; }
-  client_error&& error() && { assert(m_error); return std::move(*m_error); }
-
- private:
-  std::optional<client_error> m_error;
-};
+using pc_result = basic_result<T, client_error>;
 
 // Where Paperclip listens: `http://host[:port][/]` (no path, query, credentials; only http, since
 // Paperclip serves plain HTTP on loopback in local_trusted mode).

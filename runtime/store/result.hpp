@@ -1,5 +1,6 @@
-// A value or a store_error: the return type of every store operation (C++20 has no
-// std::expected). Accessing the wrong alternative is a broken invariant and asserts.
+// A value or an error: the return type of every store operation (result<T>, with store_error)
+// and of the Paperclip client's calls (pc_result<T>, with client_error). C++20 has no
+// std::expected. Accessing the wrong alternative is a broken invariant and asserts.
 #pragma once
 
 #include <cassert>
@@ -11,11 +12,11 @@
 
 namespace agentos::runtime {
 
-template <class T>
-class [[nodiscard]] result {
+template <class T, class E>
+class [[nodiscard]] basic_result {
 public:
-    result(T value) : m_v(std::in_place_index<0>, std::move(value)) {}
-    result(store_error error) : m_v(std::in_place_index<1>, std::move(error)) {}
+    basic_result(T value) : m_v(std::in_place_index<0>, std::move(value)) {}
+    basic_result(E error) : m_v(std::in_place_index<1>, std::move(error)) {}
 
     bool has_value() const noexcept { return m_v.index() == 0; }
     explicit operator bool() const noexcept { return has_value(); }
@@ -25,31 +26,35 @@ public:
     T&& value() && { assert(has_value()); return std::get<0>(std::move(m_v)); }
     T& operator*() & { return value(); }
     const T& operator*() const& { return value(); }
-    T&& operator*() && { return std::move(*this).value(); }
+    // By value on a temporary, so that `for (auto& x : *call())` does not dangle.
+    T operator*() && { return std::move(*this).value(); }
     T* operator->() { return &value(); }
     const T* operator->() const { return &value(); }
 
-    const store_error& error() const& { assert(!has_value()); return std::get<1>(m_v); }
-    store_error&& error() && { assert(!has_value()); return std::get<1>(std::move(m_v)); }
+    const E& error() const& { assert(!has_value()); return std::get<1>(m_v); }
+    E&& error() && { assert(!has_value()); return std::get<1>(std::move(m_v)); }
 
 private:
-    std::variant<T, store_error> m_v;
+    std::variant<T, E> m_v;
 };
 
-template <>
-class [[nodiscard]] result<void> {
+template <class E>
+class [[nodiscard]] basic_result<void, E> {
 public:
-    result() = default;
-    result(store_error error) : m_error(std::move(error)) {}
+    basic_result() = default;
+    basic_result(E error) : m_error(std::move(error)) {}
 
     bool has_value() const noexcept { return !m_error; }
     explicit operator bool() const noexcept { return has_value(); }
 
-    const store_error& error() const& { assert(m_error); return *m_error; }
-    store_error&& error() && { assert(m_error); return std::move(*m_error); }
+    const E& error() const& { assert(m_error); return *m_error; }
+    E&& error() && { assert(m_error); return std::move(*m_error); }
 
 private:
-    std::optional<store_error> m_error;
+    std::optional<E> m_error;
 };
+
+template <class T>
+using result = basic_result<T, store_error>;
 
 }  // namespace agentos::runtime
