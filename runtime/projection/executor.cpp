@@ -3,13 +3,10 @@
 #include <algorithm>
 #include <utility>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
 
 #include "runtime/service/bearer_tokens.hpp"
+#include "runtime/service/http_call.hpp"
 #include "runtime/service/json_file.hpp"
 #include "runtime/service/request_signatures.hpp"
 
@@ -17,72 +14,32 @@ namespace agentos::runtime::projection {
 
 namespace {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-using tcp = asio::ip::tcp;
 using nlohmann::json;
 
 constexpr std::size_t reports_kept = 1'000;
 constexpr int max_rounds = 4;  // brief reads per job: before and after the first step, and twice more after conflicts
 constexpr std::uint64_t answer_limit = std::uint64_t{4} << 20;
 
-struct http_answer {
-  unsigned status = 0;  // 0: no answer
-  std::string body;
-  std::string error;  // why there was no answer
-};
-
 using header_list = std::vector<std::pair<std::string, std::string>>;
 
 // One request on a connection of its own, bounded by `timeout` in all (name resolution included)
 // and abandoned at once when `stop` is requested.
-http_answer send(const agentos_url& url, http::verb method, const std::string& target, const std::string& body,
-                 const header_list& headers, std::chrono::milliseconds timeout, const std::stop_token& stop) {
-  asio::io_context ioc;
-  tcp::resolver resolver(ioc);
-  beast::tcp_stream stream(ioc);
-  http::request<http::string_body> req{method, target, 11};
-  req.set(http::field::host, url.host_header);
-  req.set(http::field::user_agent, "agentos-executor");
-  for (const auto& [name, value] : headers) req.set(name, value);
-  if (!body.empty()) req.set(http::field::content_type, "application/json");
-  req.keep_alive(false);
-  req.body() = body;
-  req.prepare_payload();
-  beast::flat_buffer buffer;
-  http::response_parser<http::string_body> parser;
-  parser.body_limit(answer_limit);
-
-  http_answer out;
-  bool done = false;
-  auto finish = [&](beast::error_code ec, const char* step) {
-    done = true;
-    if (ec) {
-      out.error = std::string(step) + ": " + ec.message();
-      return;
-    }
-    out.status = parser.get().result_int();
-    out.body = std::move(parser.get().body());
-  };
-  stream.expires_after(timeout);
-  resolver.async_resolve(url.host, url.port, [&](beast::error_code ec, const tcp::resolver::results_type& found) {
-    if (ec) return finish(ec, "resolve");
-    stream.async_connect(found, [&](beast::error_code ec, const tcp::endpoint&) {
-      if (ec) return finish(ec, "connect");
-      http::async_write(stream, req, [&](beast::error_code ec, std::size_t) {
-        if (ec) return finish(ec, "send");
-        http::async_read(stream, buffer, parser, [&](beast::error_code ec, std::size_t) { finish(ec, "answer"); });
-      });
-    });
-  });
-  const std::stop_callback abandon(stop, [&] { ioc.stop(); });
-  ioc.run_for(timeout + std::chrono::seconds(1));  // the stream's timer does not cover name resolution
-  if (!done)
-    out.error = stop.stop_requested() ? "abandoned: the executor is stopping"
-                                      : "no answer within " + std::to_string(timeout.count()) + " ms";
-  beast::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+http_reply send(const agentos_url& url, std::string_view method, const std::string& target, const std::string& body,
+                const header_list& headers, std::chrono::milliseconds timeout, const std::stop_token& stop) {
+  http_call call;
+  call.host = url.host;
+  call.port = url.port;
+  call.host_header = url.host_header;
+  call.method = std::string(method);
+  call.target = target;
+  call.headers = headers;
+  call.headers.emplace_back("User-Agent", "agentos-executor");
+  if (!body.empty()) call.headers.emplace_back("Content-Type", "application/json");
+  call.body = body;
+  call.answer_limit = answer_limit;
+  call.timeout = timeout;
+  http_reply out = call_once(call, stop);
+  if (out.abandoned) out.error = "abandoned: the executor is stopping";
   return out;
 }
 
@@ -289,10 +246,10 @@ job_report executor::run_job(const pending& p, const std::stop_token& stop) {
   const std::string task_path = prefix + "/api/tasks/" + w.task;
   std::vector<std::string> did;
 
-  auto call = [&](http::verb method, const std::string& target, const std::string& body, const std::string& name,
+  auto call = [&](std::string_view method, const std::string& target, const std::string& body, const std::string& name,
                   header_list headers = {}) {
     headers.emplace_back("Authorization", "Bearer " + token);
-    http_answer a = send(m_options.agentos, method, target, body, headers, m_options.timeout, stop);
+    http_reply a = send(m_options.agentos, method, target, body, headers, m_options.timeout, stop);
     r.calls.push_back(name + " " + (a.status != 0 ? std::to_string(a.status) : "no answer"));
     return a;
   };
@@ -301,7 +258,7 @@ job_report executor::run_job(const pending& p, const std::stop_token& stop) {
     r.did = join(did, "; ");
     return r;
   };
-  auto fail = [&](const http_answer& a, const std::string& what) {
+  auto fail = [&](const http_reply& a, const std::string& what) {
     // No answer or a server error: the server may be restarting, so the job is tried again.
     r.transient = a.status == 0 || a.status >= 500;
     r.waiting = false;  // the next wake tries again
@@ -311,7 +268,7 @@ job_report executor::run_job(const pending& p, const std::stop_token& stop) {
   bool took_first = false;
   for (int round = 0; round < max_rounds; ++round) {
     r.waiting = false;
-    const http_answer b = call(http::verb::get, task_path + "/brief", {}, "GET brief");
+    const http_reply b = call("GET", task_path + "/brief", {}, "GET brief");
     if (b.status != 200) return fail(b, "reading the brief");
     const json brief = json::parse(b.body, nullptr, false);
     if (!brief.is_object() || !brief.contains("task") || !brief["task"].is_object() || !brief.contains("submit") ||
@@ -336,7 +293,7 @@ job_report executor::run_job(const pending& p, const std::stop_token& stop) {
       if (first.empty() || took_first)
         return finish("nothing to do: a " + kind + " is due after someone else acts (state " + r.state + ")");
       const json step = {{"event", first}, {"expected_version", version}};
-      const http_answer s = call(http::verb::post, task_path + "/transitions", step.dump(), "POST " + first);
+      const http_reply s = call("POST", task_path + "/transitions", step.dump(), "POST " + first);
       if (s.status == 409) continue;  // it changed since the brief: read it again
       if (s.status != 200) {
         if (s.status == 422) return finish("`" + first + "` denied: " + error_of(s.body));
@@ -369,7 +326,7 @@ job_report executor::run_job(const pending& p, const std::stop_token& stop) {
       headers.emplace_back("X-Agentos-Timestamp", ts);
       headers.emplace_back("X-Agentos-Signature", "sha256=" + hmac_sha256_hex(key, signing_input(ts, "POST", callback, body)));
     }
-    const http_answer c = call(http::verb::post, callback, body, "POST callback", std::move(headers));
+    const http_reply c = call("POST", callback, body, "POST callback", std::move(headers));
     if (c.status == 200) {
       const json answer = json::parse(c.body, nullptr, false);
       std::string stored = "submitted the " + kind;

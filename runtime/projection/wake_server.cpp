@@ -17,6 +17,8 @@
 #include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
 
+#include "runtime/service/listener.hpp"
+
 namespace agentos::runtime::projection {
 
 namespace {
@@ -228,33 +230,12 @@ wake_server::~wake_server() { stop(); }
 
 std::string wake_server::start() {
   if (m->running) return "already started";
+  if (auto failed = listen_on(m->acceptor, m->options.address, m->options.port); !failed.empty()) return failed;
   error_code ec;
-  const auto address = asio::ip::make_address(m->options.address, ec);
-  if (ec) return "invalid listen address `" + m->options.address + "`";
-  const tcp::endpoint endpoint{address, m->options.port};
-  const std::string where = m->options.address + ":" + std::to_string(m->options.port);
-  m->acceptor.open(endpoint.protocol(), ec);
-  if (!ec) m->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) m->acceptor.bind(endpoint, ec);
-  if (!ec) m->acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    error_code ignored;
-    m->acceptor.close(ignored);
-    return "cannot listen on " + where + ": " + ec.message();
-  }
   m->bound_port = m->acceptor.local_endpoint(ec).port();
   m->do_accept();
   m->running = true;
-  m->thread = std::thread([this] {
-    for (;;) {
-      try {
-        m->ioc.run();
-        return;
-      } catch (const std::exception&) {
-        // A handler threw (bad_alloc and the like): that connection is gone, the others go on.
-      }
-    }
-  });
+  m->thread = std::thread([this] { run_io(m->ioc); });
   return {};
 }
 

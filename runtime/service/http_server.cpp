@@ -21,6 +21,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "runtime/service/listener.hpp"
+
 namespace agentos::runtime {
 
 namespace {
@@ -450,35 +452,13 @@ http_server::~http_server() { stop(); }
 
 std::string http_server::start() {
   if (m->running) return "already started";
+  if (auto failed = listen_on(m->acceptor, m->options.address, m->options.port); !failed.empty()) return failed;
   error_code ec;
-  const auto address = asio::ip::make_address(m->options.address, ec);
-  if (ec) return "invalid listen address `" + m->options.address + "`";
-  const tcp::endpoint endpoint{address, m->options.port};
-  const std::string where = m->options.address + ":" + std::to_string(m->options.port);
-  m->acceptor.open(endpoint.protocol(), ec);
-  if (!ec) m->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) m->acceptor.bind(endpoint, ec);
-  if (!ec) m->acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    error_code ignored;
-    m->acceptor.close(ignored);
-    return "cannot listen on " + where + ": " + ec.message();
-  }
   m->bound_port = m->acceptor.local_endpoint(ec).port();
   m->do_accept();
   m->running = true;
   for (std::size_t i = 0; i < std::max<std::size_t>(1, m->options.threads); ++i) {
-    m->threads.emplace_back([this] {
-      for (;;) {
-        try {
-          m->ioc.run();
-          return;
-        } catch (const std::exception&) {
-          // A handler threw (api::handle catches everything it can; this is bad_alloc and the
-          // like): that connection is gone, the others go on.
-        }
-      }
-    });
+    m->threads.emplace_back([this] { run_io(m->ioc); });
   }
   return {};
 }

@@ -7,21 +7,13 @@
 #include <iterator>
 #include <thread>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-
+#include "runtime/service/http_call.hpp"
 #include "runtime/service/keys.hpp"
 
 namespace agentos::runtime {
 
 namespace {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-using tcp = asio::ip::tcp;
 using kv::table;
 
 constexpr std::size_t read_batch = 256;                  // outbox events a worker reads at a time
@@ -255,55 +247,29 @@ struct attempt_result {
 
 attempt_result post_event(const http_url& url, const std::string& secret, const outbox_event& event,
                           const std::string& delivery, std::chrono::milliseconds timeout, const std::stop_token& stop) {
-  asio::io_context ioc;
-  tcp::resolver resolver(ioc);
-  beast::tcp_stream stream(ioc);
   const std::string timestamp = std::to_string(wall_ms() / 1000);
-  http::request<http::string_body> req{http::verb::post, url.target, 11};
-  req.set(http::field::host, url.host_header);
-  req.set(http::field::user_agent, "agentos-webhooks");
-  req.set(http::field::content_type, "application/json");
-  req.set("X-Agentos-Event", event.type);
-  req.set("X-Agentos-Delivery", delivery);
-  req.set("X-Agentos-Timestamp", timestamp);
-  req.set("X-Agentos-Signature", "sha256=" + hmac_sha256_hex(secret, timestamp + "." + event.data));
-  req.keep_alive(false);
-  req.body() = event.data;
-  req.prepare_payload();
-  beast::flat_buffer buffer;
-  http::response_parser<http::string_body> parser;
-  parser.body_limit(64 * 1024);
-
+  http_call call;
+  call.host = url.host;
+  call.port = url.port;
+  call.host_header = url.host_header;
+  call.method = "POST";
+  call.target = url.target;
+  call.headers = {{"User-Agent", "agentos-webhooks"},
+                  {"Content-Type", "application/json"},
+                  {"X-Agentos-Event", event.type},
+                  {"X-Agentos-Delivery", delivery},
+                  {"X-Agentos-Timestamp", timestamp},
+                  {"X-Agentos-Signature", "sha256=" + hmac_sha256_hex(secret, timestamp + "." + event.data)}};
+  call.body = event.data;
+  call.answer_limit = 64 * 1024;
+  call.timeout = timeout;
+  const http_reply reply = call_once(call, stop);
   attempt_result out;
-  bool done = false;
-  auto finish = [&](beast::error_code ec, const char* step) {
-    done = true;
-    if (ec) {
-      out.error = std::string(step) + ": " + ec.message();
-      return;
-    }
-    out.status = parser.get().result_int();
-    out.response = parser.get().body().substr(0, response_excerpt);
-    if (!out.delivered()) out.error = "HTTP " + std::to_string(out.status);
-  };
-  stream.expires_after(timeout);
-  resolver.async_resolve(url.host, url.port, [&](beast::error_code ec, const tcp::resolver::results_type& found) {
-    if (ec) return finish(ec, "resolve");
-    stream.async_connect(found, [&](beast::error_code ec, const tcp::endpoint&) {
-      if (ec) return finish(ec, "connect");
-      http::async_write(stream, req, [&](beast::error_code ec, std::size_t) {
-        if (ec) return finish(ec, "send");
-        http::async_read(stream, buffer, parser, [&](beast::error_code ec, std::size_t) { finish(ec, "answer"); });
-      });
-    });
-  });
-  const std::stop_callback abandon(stop, [&] { ioc.stop(); });
-  ioc.run_for(timeout + std::chrono::seconds(1));  // the stream's timer does not cover name resolution
-  if (!done)
-    out.error = stop.stop_requested() ? "abandoned: the server is stopping"
-                                      : "no answer within " + std::to_string(timeout.count()) + " ms";
-  beast::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  out.status = reply.status;
+  out.response = reply.body.substr(0, response_excerpt);
+  if (reply.abandoned) out.error = "abandoned: the server is stopping";
+  else if (!reply.error.empty()) out.error = reply.error;
+  else if (!out.delivered()) out.error = "HTTP " + std::to_string(out.status);
   return out;
 }
 
