@@ -80,20 +80,7 @@ done
 grep -q "^agentos executor: following the server's events (from now)$" "$tmp/executor.out" ||
   fail "the executor does not follow the server's events"
 
-# api TOKEN METHOD PATH [BODY]: the status in $status, the answer in $tmp/answer.json.
-api() {
-  local token=$1 method=$2 path=$3 body=${4-}
-  local args=(-s -o "$tmp/answer.json" -w '%{http_code}' --max-time 30 -X "$method" -H "Authorization: Bearer $token")
-  if [ -n "$body" ]; then args+=(-H 'Content-Type: application/json' --data-binary "$body"); fi
-  status=$(curl "${args[@]}" "$SERVER_URL$path") || fail "no answer from $SERVER_URL$path"
-}
-expect_api() {
-  local want=$1
-  shift
-  api "$@"
-  [ "$status" = "$want" ] || fail "$2 $3: expected HTTP $want, got $status: $(cat "$tmp/answer.json")"
-}
-answer() { jq -r "$1" "$tmp/answer.json"; }
+API_ANSWER=$tmp/answer.json  # where api and expect_api (serve_lib.sh) put each answer
 
 expect_api 201 "$alex" POST /api/tasks '{"task":{"title":"Fix the flaky test","kind":"engineering"}}'
 id=$(answer '.task.id')

@@ -9,8 +9,13 @@
 #                                            scripts/agents-stack) replaces `AGENTOS serve`
 #   stop_server                              SIGTERM; fails unless the server exits 0 within 20 s
 #   kill_server                              for an EXIT trap: SIGKILL to a server still running
+#   api TOKEN METHOD PATH [BODY]             one request to SERVER_URL with curl: the HTTP status in
+#                                            $status, the answer in $API_ANSWER (the caller sets it)
+#   expect_api STATUS TOKEN METHOD PATH [BODY]  the same, and `fail` unless the status is STATUS
+#   answer FILTER                            a jq filter over the last answer (raw output)
 #
-# The server's output goes to DIR/serve.out and DIR/serve.err, shown when something fails.
+# The server's output goes to DIR/serve.out and DIR/serve.err, shown when something fails. The
+# api helpers need curl and jq, and a `fail MESSAGE` function of the caller's.
 
 # require_tools NAME TOOL...: exits 77 (ctest's skip) naming the first TOOL that is not installed.
 require_tools() {
@@ -94,3 +99,20 @@ kill_server() {
     SERVER_PID=
   fi
 }
+
+api() {
+  local token=$1 method=$2 path=$3 body=${4-}
+  local out=${API_ANSWER:?set API_ANSWER to the file api writes answers to}
+  local args=(-s -o "$out" -w '%{http_code}' --max-time 30 -X "$method" -H "Authorization: Bearer $token")
+  if [ -n "$body" ]; then args+=(-H 'Content-Type: application/json' --data-binary "$body"); fi
+  status=$(curl "${args[@]}" "$SERVER_URL$path") || fail "no answer from $SERVER_URL$path"
+}
+
+expect_api() {
+  local want=$1
+  shift
+  api "$@"
+  [ "$status" = "$want" ] || fail "$2 $3: expected HTTP $want, got $status: $(cat "$API_ANSWER")"
+}
+
+answer() { jq -r "$1" "$API_ANSWER"; }

@@ -55,22 +55,7 @@ for skill in submit-plan submit-result; do
     fail "$skill/agentos-writeback does not resolve to skills/.lib/agentos-writeback through the workspace link"
 done
 
-# api TOKEN METHOD PATH [BODY]: the status in $status, the answer in $tmp/answer.json.
-api() {
-  local token=$1 method=$2 path=$3 body=${4-}
-  local args=(-s -o "$tmp/answer.json" -w '%{http_code}' --max-time 30 -X "$method" -H "Authorization: Bearer $token")
-  if [ -n "$body" ]; then args+=(-H 'Content-Type: application/json' --data-binary "$body"); fi
-  status=$(curl "${args[@]}" "$SERVER_URL$path") || fail "no answer from $SERVER_URL$path"
-}
-# expect_api STATUS TOKEN METHOD PATH [BODY]
-expect_api() {
-  local want=$1
-  shift
-  api "$@"
-  [ "$status" = "$want" ] || fail "$2 $3: expected HTTP $want, got $status: $(cat "$tmp/answer.json")"
-}
-# The value of a jq filter over the last answer.
-answer() { jq -r "$1" "$tmp/answer.json"; }
+API_ANSWER=$tmp/answer.json  # where api and expect_api (serve_lib.sh) put each answer
 # check WHAT ACTUAL EXPECTED
 check() { [ "$2" = "$3" ] || fail "$1: expected '$3', got '$2'"; }
 
