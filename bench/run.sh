@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Decision latency of agentos against Cedar (cedar-wasm) on the same generated policies, plus the
 # `agentos check` figure for 10,000 rules in 20 files; then durable commits per second of the task
-# store against SQLite, and store size and memory per million tasks (commit_bench). Builds,
+# store against SQLite and against the LMDB floor (LMDB alone, same bytes, full groups), and store
+# size and memory per million tasks (commit_bench). Builds,
 # installs the npm package (from the lock file; nothing is fetched when it is already installed),
 # runs, and prints the tables. Stops by itself: each step has a time limit, the whole run takes
 # about 4–5 minutes on 2 cores.
