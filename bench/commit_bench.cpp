@@ -664,7 +664,7 @@ run_result run_floor(const fs::path& dir, int clients, const record_sizes& sizes
     auto t = check(e->begin_write(), "begin");
     for (int c = 0; c < clients; ++c) {
       const std::size_t i = static_cast<std::size_t>(c) * k + done / static_cast<std::size_t>(clients) % k;
-      const std::string head = "{\"id\":\"" + ids[i] + "\",\"version\":" + std::to_string(++steps[i]) + "";
+      const std::string head = "{\"id\":\"" + ids[i] + "\",\"version\":" + std::to_string(++steps[i]);
       fill_body(task_body, sizes.task, head);
       fill_body(audit_body, sizes.audit, head);
       fill_body(event_body, sizes.outbox, head);

@@ -19,7 +19,7 @@
 
 namespace agentos::runtime::projection {
 
-// The status was set to `status` (a Paperclip status: backlog, todo, ...).
+// The status was set to `status` (one of paperclip_statuses, status.hpp).
 struct status_change {
   std::string status;
 };

@@ -18,10 +18,8 @@ namespace agentos::runtime::projection {
 inline constexpr std::array<std::string_view, 7> paperclip_statuses = {"backlog", "todo",    "in_progress", "in_review",
                                                                       "done",    "blocked", "cancelled"};
 
-// intake→backlog, routed→todo, planning→in_progress, plan_review→in_review,
-// executing→in_progress, result_review→in_review, blocked→blocked, escalated→blocked, done→done,
-// cancelled→cancelled; any other state (a policy may add its own) → done when `terminal`, else
-// in_progress.
+// The shipped lifecycle's states map as the table in status.cpp (and docs/paperclip.md) lists
+// them; any other state (a policy may add its own) → done when `terminal`, else in_progress.
 [[nodiscard]] std::string_view paperclip_status(std::string_view state, bool terminal);
 // The same, with terminal-ness read off the policy (a state the policy does not know is open).
 [[nodiscard]] std::string_view paperclip_status(const engine::rule_graph& g, std::string_view state);

@@ -30,11 +30,6 @@ using tcp = asio::ip::tcp;
 using error_code = beast::error_code;
 using nlohmann::json;
 
-// After an error answer sent before the body was read (413, 431, 400), read and discard for a
-// moment before closing: closing with unread data sends a reset that can destroy the answer.
-constexpr std::chrono::seconds linger_time{2};
-constexpr std::size_t linger_bytes = std::size_t{8} << 20;
-
 struct wake_answer {
   unsigned status = 200;
   json body;
@@ -165,27 +160,11 @@ class wake_session : public std::enable_shared_from_this<wake_session> {
     });
   }
 
-  void start_linger() {
-    error_code ignored;
-    m_stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    m_stream.expires_after(linger_time);
-    m_lingered = 0;
-    drain();
-  }
+  // After an error answer sent before the body was read (413, 431, 400); see linger_close.
+  void start_linger() { linger_close(m_stream, shared_from_this()); }
 
-  void drain() {
-    m_stream.async_read_some(asio::buffer(m_discard), [self = shared_from_this()](error_code ec, std::size_t n) {
-      self->m_lingered += n;
-      if (ec || self->m_lingered > linger_bytes) return self->close();
-      self->drain();
-    });
-  }
+  void close() { close_now(m_stream); }
 
-  void close() {
-    error_code ignored;
-    m_stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    m_stream.close();
-  }
 
   wake_server::impl& m_server;
   beast::tcp_stream m_stream;
@@ -193,8 +172,6 @@ class wake_session : public std::enable_shared_from_this<wake_session> {
   std::optional<http::request_parser<http::string_body>> m_parser;
   http::response<http::string_body> m_response;
   bool m_allow = false;
-  std::size_t m_lingered = 0;
-  std::array<char, 16 * 1024> m_discard{};
 };
 
 }  // namespace detail

@@ -33,12 +33,6 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using error_code = beast::error_code;
 
-// After an error answer to a request whose body was not read (413, 431, 400), keep reading and
-// discarding for a moment before closing: closing a socket with unread data sends a reset, which
-// can destroy the answer before the client reads it (the "lingering close" of nginx and Apache).
-constexpr std::chrono::seconds linger_time{2};
-constexpr std::size_t linger_bytes = std::size_t{8} << 20;
-
 bool is_http_error(const error_code& ec) {
   return ec.category() == http::make_error_code(http::error::bad_target).category();
 }
@@ -220,27 +214,13 @@ class http_session : public std::enable_shared_from_this<http_session> {
     do_read();
   }
 
-  void start_linger() {
-    error_code ignored;
-    m_stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    m_stream.expires_after(linger_time);
-    m_lingered = 0;
-    drain();
-  }
+  // After an error answer to a request whose body was not read (413, 431, 400): closing a socket
+  // with unread data sends a reset, which can destroy the answer before the client reads it, so
+  // read and drop for a moment first (the "lingering close" of nginx and Apache).
+  void start_linger() { linger_close(m_stream, shared_from_this()); }
 
-  void drain() {
-    m_stream.async_read_some(asio::buffer(m_discard), [self = shared_from_this()](error_code ec, std::size_t n) {
-      self->m_lingered += n;
-      if (ec || self->m_lingered > linger_bytes) return self->close();
-      self->drain();
-    });
-  }
+  void close() { close_now(m_stream); }
 
-  void close() {
-    error_code ignored;
-    m_stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    m_stream.close();
-  }
 
   // ---- an event stream (GET /api/events). It writes what follows `sent`: live batches from the
   // notifier while it keeps up, the outbox read from the store while it catches up (on connect,
@@ -401,8 +381,6 @@ class http_session : public std::enable_shared_from_this<http_session> {
   http::response<http::string_body> m_response;
   std::string m_authorization;  // several Authorization fields joined, for the request being handled
   bool m_busy = false;
-  std::size_t m_lingered = 0;
-  std::array<char, 16 * 1024> m_discard{};
   std::unique_ptr<event_stream> m_events;  // set while the connection is an event stream
 };
 

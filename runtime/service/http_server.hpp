@@ -33,10 +33,10 @@ struct http_options {
   std::size_t blocking_threads = 128;  // writes wait here for their group commit (see below)
   std::uint64_t body_limit = std::uint64_t{1} << 20;  // larger: 413
   std::uint32_t header_limit = 8 * 1024;              // larger: 431
-  std::chrono::milliseconds read_timeout{10'000};
+  std::chrono::milliseconds read_timeout{10'000};  // a request (or a response) slower than this: dropped
   // Open connections at most; a newcomer beyond is closed at once. Keep it below the process's
   // descriptor limit (agentos serve raises its soft limit and caps this to fit).
-  std::size_t max_connections = 10'000;     // a request (or a response) slower than this: dropped
+  std::size_t max_connections = 10'000;
   // GET /api/events: a comment line after this long without an event, and the most bytes of
   // live events one stream may have waiting for a slow client before it is dropped (the client
   // resumes with Last-Event-ID; nothing is lost, the outbox keeps every event).
